@@ -1,0 +1,66 @@
+from django import forms
+
+from covers import ProcessedCover, process_cover
+
+from .models import Book, Review
+
+COVER_ACCEPT = "image/jpeg,image/png,image/webp"
+
+
+class BookForm(forms.ModelForm):
+    """A book and, optionally, a new cover.
+
+    The cover is not a model field here: the uploaded file is validated and re-encoded by
+    `covers.process_cover`, and `cleaned_data["cover"]` is then a `ProcessedCover` (a new
+    cover), `False` (remove the current one) or `None` (keep it). `books.services.save_book`
+    stores it.
+    """
+
+    cover = forms.FileField(
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": COVER_ACCEPT}),
+        help_text="Optional. A JPEG, PNG or WebP image.",
+    )
+
+    class Meta:
+        model = Book
+        fields = ["title", "author", "price", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The current cover is the field's initial value, so the widget offers "Clear".
+        self.fields["cover"].initial = self.instance.cover or None
+        self.fields["price"].widget.attrs.setdefault("min", "0")
+
+    def clean_cover(self):
+        value = self.cleaned_data.get("cover")
+        if value is False:
+            return False
+        if value is None or not hasattr(value, "content_type"):
+            return None  # no new file: keep the current cover
+        return process_cover(value)
+
+    @property
+    def new_cover(self):
+        value = self.cleaned_data.get("cover")
+        return value if isinstance(value, ProcessedCover) else None
+
+    @property
+    def clears_cover(self):
+        return self.cleaned_data.get("cover") is False
+
+
+class ReviewForm(forms.ModelForm):
+    rating = forms.TypedChoiceField(
+        choices=[("", "No rating")] + [(n, f"{n} star{'s' if n > 1 else ''}") for n in range(1, 6)],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+
+    class Meta:
+        model = Review
+        fields = ["review", "rating"]
+        widgets = {"review": forms.Textarea(attrs={"rows": 3, "placeholder": "What did you think?"})}
+        labels = {"review": "Your review"}

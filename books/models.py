@@ -1,0 +1,95 @@
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Avg, Count
+from django.urls import reverse
+
+from covers.keys import upload_to
+
+
+class BookQuerySet(models.QuerySet):
+    CARD_FIELDS = (
+        "id",
+        "title",
+        "author",
+        "price",
+        "cover_thumbnail",
+        "thumbnail_width",
+        "thumbnail_height",
+        "review_count",
+        "rating_count",
+        "rating_average",
+        "created_at",
+    )
+
+    def for_cards(self):
+        """Only the columns a book card shows: no description, no creator join."""
+        return self.only(*self.CARD_FIELDS)
+
+
+class Book(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    title = models.CharField(max_length=200)
+    author = models.CharField(max_length=200)
+    price = models.DecimalField(max_digits=8, decimal_places=2, validators=[MinValueValidator(0)])
+    description = models.TextField(blank=True, default="")
+    cover = models.ImageField(upload_to=upload_to, blank=True, default="")
+    # Made from the cover by covers.pipeline; stored beside it and removed with it.
+    cover_thumbnail = models.ImageField(upload_to=upload_to, blank=True, default="", editable=False)
+    thumbnail_width = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    thumbnail_height = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="books")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Kept up to date by Review writes (refresh_review_stats), so lists never aggregate.
+    review_count = models.PositiveIntegerField(default=0, editable=False)
+    rating_count = models.PositiveIntegerField(default=0, editable=False)
+    rating_average = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True, editable=False)
+
+    objects = BookQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["-created_at"], name="book_newest_idx")]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("book_detail", args=[str(self.id)])
+
+    def is_editable_by(self, user):
+        """The ownership rule, written once: only the member who added a book may change it."""
+        return user.is_authenticated and user.pk == self.creator_id
+
+    def refresh_review_stats(self):
+        """Recompute the denormalised review count and average rating from this book's reviews."""
+        stats = self.reviews.aggregate(
+            review_count=Count("id"), rating_count=Count("rating"), rating_average=Avg("rating")
+        )
+        if stats["rating_average"] is not None:
+            stats["rating_average"] = round(stats["rating_average"], 2)
+        Book.objects.filter(pk=self.pk).update(**stats)
+        for field, value in stats.items():
+            setattr(self, field, value)
+
+
+class Review(models.Model):
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="reviews")
+    review = models.TextField(max_length=5000)
+    rating = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text="Optional: 1 to 5 stars.",
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]  # oldest first, so Review.objects.last() is the newest
+
+    def __str__(self):
+        return self.review[:50]

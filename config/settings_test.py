@@ -1,0 +1,22 @@
+"""Settings for the test suite: the real settings with test-only values.
+
+Only what a test run must not share with a developer's machine is changed here: no real
+secret, fast password hashing, mail kept in memory. Storage and database come from the
+environment exactly as in production (`DATABASE_URL` switches the suite to PostgreSQL).
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-not-a-secret")
+# Nobody's real AWS configuration may leak into the tests.
+os.environ["AWS_CONFIG_FILE"] = "/nonexistent/bookstore-tests/aws-config"
+os.environ["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent/bookstore-tests/aws-credentials"
+for _name in ("AWS_STORAGE_BUCKET_NAME", "AWS_S3_ENDPOINT_URL", "AWS_S3_CUSTOM_DOMAIN", "REDIS_URL"):
+    os.environ.pop(_name, None)
+
+from config.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,35 @@
+"""Storage key names for covers.
+
+Keys are chosen by the server, never from the uploader's file name: a random token and
+the extension of the type that was actually written. Keys are never reused, which is
+what lets storage skip existence checks and objects carry an immutable Cache-Control.
+"""
+
+import uuid
+
+COVER_PREFIX = "covers/"
+THUMBNAIL_SUFFIX = "-thumb"
+
+
+def new_token():
+    return uuid.uuid4().hex
+
+
+def cover_key(token, extension):
+    return f"{COVER_PREFIX}{token}.{extension}"
+
+
+def thumbnail_key(token, extension):
+    return f"{COVER_PREFIX}{token}{THUMBNAIL_SUFFIX}.{extension}"
+
+
+def upload_to(instance, filename):
+    """`upload_to` for files saved directly through the model (admin scripts, fixtures).
+
+    Uploads from the site go through `covers.pipeline` and `books.services`, which pick
+    the extension from the detected type; here only the extension survives, lower-cased.
+    """
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    if not extension.isalnum() or len(extension) > 5:
+        extension = "bin"
+    return cover_key(new_token(), extension)

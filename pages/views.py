@@ -1,0 +1,25 @@
+from django.shortcuts import render
+from django.views.generic import TemplateView
+
+from books.models import Book
+
+
+class HomePageView(TemplateView):
+    """The front page with the newest books."""
+
+    template_name = "pages/home.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["newest_books"] = Book.objects.for_cards()[:8]
+        return context
+
+
+class AboutPageView(TemplateView):
+    template_name = "pages/about.html"
+
+
+def permission_denied(request, exception=None):
+    """A readable 403 page that says why, not Django's bare one."""
+    reason = str(exception) if exception and str(exception) else "You do not have permission to do that."
+    return render(request, "403.html", {"reason": reason}, status=403)
