@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config.storages import media_origins, media_storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -162,9 +164,10 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media")))
 
-# Static files always stay with the app (whitenoise); only user media may go to S3.
+# Static files always stay with the app (whitenoise); only user media may go to S3
+# (config/storages.py; see the README for AWS S3, MinIO and R2 examples).
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage(env),
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -173,49 +176,6 @@ STORAGES = {
         )
     },
 }
-
-# S3-compatible object storage for covers, under django-storages' own setting names.
-# Chosen when a bucket is named; see the README for AWS S3, MinIO and R2 examples.
-AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
-AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None
-AWS_S3_CUSTOM_DOMAIN = env.str("AWS_S3_CUSTOM_DOMAIN", default="") or None
-AWS_QUERYSTRING_AUTH = env.bool("AWS_QUERYSTRING_AUTH", default=True)
-if AWS_STORAGE_BUCKET_NAME:
-    from botocore.config import Config as BotoConfig
-
-    STORAGES["default"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": AWS_STORAGE_BUCKET_NAME,
-            # Both optional: without them boto3's own chain (an IAM role, ...) is used.
-            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
-            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
-            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
-            "endpoint_url": AWS_S3_ENDPOINT_URL,
-            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="") or None,
-            "signature_version": env.str("AWS_S3_SIGNATURE_VERSION", default="s3v4"),
-            "custom_domain": AWS_S3_CUSTOM_DOMAIN,
-            "url_protocol": env.str("AWS_S3_URL_PROTOCOL", default="https:"),
-            "querystring_auth": AWS_QUERYSTRING_AUTH,
-            "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=3600),
-            "location": env.str("AWS_LOCATION", default=""),
-            # ACLs are left to the bucket's own policy.
-            "default_acl": None,
-            # Keys are random and never reused, so saving needs no existence check (HEAD).
-            "file_overwrite": True,
-            # Uploads larger than this are spooled to a temporary file, not held in memory.
-            "max_memory_size": env.int("AWS_S3_MAX_MEMORY_SIZE", default=2 * 1024 * 1024),
-            "object_parameters": {
-                "CacheControl": env.str("AWS_S3_CACHE_CONTROL", default="public, max-age=31536000, immutable"),
-            },
-            # A dead endpoint fails in seconds, not minutes.
-            "client_config": BotoConfig(
-                connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT", default=3),
-                read_timeout=env.float("AWS_S3_READ_TIMEOUT", default=10),
-                retries={"max_attempts": env.int("AWS_S3_MAX_ATTEMPTS", default=2), "mode": "standard"},
-            ),
-        },
-    }
 
 # --- Cover uploads --------------------------------------------------------------------
 COVER_MAX_UPLOAD_BYTES = env.int("COVER_MAX_UPLOAD_BYTES", default=5 * 1024 * 1024)
@@ -236,20 +196,12 @@ MESSAGE_TAGS = {40: "danger"}  # Bootstrap's name for the error colour
 # --- Content Security Policy (django-csp) ---------------------------------------------------
 # Strict: no inline scripts or styles, nothing from other origins except cover images from
 # the bucket or CDN.
-_media_origins = []
-if AWS_STORAGE_BUCKET_NAME:
-    if AWS_S3_CUSTOM_DOMAIN:
-        _media_origins.append(f"https://{AWS_S3_CUSTOM_DOMAIN}")
-    elif AWS_S3_ENDPOINT_URL:
-        _media_origins.append(AWS_S3_ENDPOINT_URL.rstrip("/"))
-    else:
-        _media_origins.append("https://*.amazonaws.com")
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:", "blob:", *_media_origins],
+        "img-src": ["'self'", "data:", "blob:", *media_origins(STORAGES["default"])],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "form-action": ["'self'"],

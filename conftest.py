@@ -1,0 +1,55 @@
+"""Fixtures shared by every app's tests.
+
+Larger fixture families live in their own modules under tests/ and are loaded here.
+"""
+
+import pytest
+from django.core.cache import caches
+
+from tests.factories import BookFactory, UserFactory
+
+pytest_plugins = ["tests.fixtures_s3"]
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Each test stores local media in its own folder, never in the developer's media/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def _empty_caches():
+    """Every test starts with empty caches, so cached pages never leak between tests."""
+    for cache in caches.all():
+        cache.clear()
+    yield
+    for cache in caches.all():
+        cache.clear()
+
+
+@pytest.fixture
+def member(db):
+    return UserFactory(username="alice")
+
+
+@pytest.fixture
+def other_member(db):
+    return UserFactory(username="bob")
+
+
+@pytest.fixture
+def book(member):
+    return BookFactory(creator=member, title="The Left Hand of Darkness", author="Ursula K. Le Guin")
+
+
+@pytest.fixture
+def member_client(client, member):
+    client.force_login(member)
+    return client
+
+
+@pytest.fixture
+def other_client(client, other_member):
+    client.force_login(other_member)
+    return client
