@@ -15,8 +15,10 @@ from config.storages import media_origins, media_storage
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-# A developer's `.env` is read if present; real environment variables win.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A developer's `.env` is read if present; real environment variables win. The test
+# settings turn this off so that a developer's .env never changes what the tests see.
+if env.bool("DJANGO_READ_DOT_ENV", default=True):
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 

@@ -8,6 +8,7 @@ environment exactly as in production (`DATABASE_URL` switches the suite to Postg
 import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-not-a-secret")
+os.environ["DJANGO_READ_DOT_ENV"] = "false"
 # Nobody's real AWS configuration may leak into the tests.
 os.environ["AWS_CONFIG_FILE"] = "/nonexistent/bookstore-tests/aws-config"
 os.environ["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent/bookstore-tests/aws-credentials"
