@@ -38,9 +38,7 @@ class S3Server(ThreadedMotoServer):
                 self.requests.append((environ_["REQUEST_METHOD"], environ_.get("PATH_INFO", "")))
             return app(environ_, start_response)
 
-        self._server = make_server(
-            self._ip_address, self._port, counting_app, True, request_handler=MotoRequestHandler
-        )
+        self._server = make_server(self._ip_address, self._port, counting_app, True, request_handler=MotoRequestHandler)
         self._server_ready_event.set()
         self._server.serve_forever()
 
