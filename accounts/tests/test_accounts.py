@@ -1,0 +1,114 @@
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core import mail
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+User = get_user_model()
+
+
+def test_custom_user_model_is_in_use():
+    assert User._meta.label == "accounts.CustomUser"
+
+
+def test_sign_up_creates_a_member_and_logs_them_in(client):
+    response = client.post(
+        reverse("account_signup"),
+        {
+            "username": "reader",
+            "email": "reader@example.com",
+            "password1": "a-long-passphrase-9",
+            "password2": "a-long-passphrase-9",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    user = User.objects.get(username="reader")
+    assert response.context["user"] == user
+    assert "Signed in as" in response.content.decode()
+
+
+def test_sign_up_survives_a_mail_server_that_does_not_answer(client, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 1  # nothing listens
+    response = client.post(
+        reverse("account_signup"),
+        {
+            "username": "reader",
+            "email": "reader@example.com",
+            "password1": "a-long-passphrase-9",
+            "password2": "a-long-passphrase-9",
+        },
+    )
+    assert response.status_code == 302
+    assert User.objects.filter(username="reader").exists()
+
+
+@pytest.mark.parametrize("login", ["alice", "alice@example.com"])
+def test_log_in_with_username_or_email(client, member, login):
+    response = client.post(reverse("account_login"), {"login": login, "password": "correct-horse-battery"})
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(member.pk)
+
+
+def test_authenticate_with_username_and_password(member):
+    assert authenticate(username="alice", password="correct-horse-battery") == member
+    assert authenticate(username="alice", password="wrong") is None
+
+
+def test_log_in_returns_to_next(client, member):
+    response = client.post(
+        f"{reverse('account_login')}?next=/books/create/", {"login": "alice", "password": "correct-horse-battery"}
+    )
+    assert response.url == "/books/create/"
+
+
+def test_wrong_password_is_refused_with_a_message(client, member):
+    response = client.post(reverse("account_login"), {"login": "alice", "password": "nope"})
+    assert response.status_code == 200
+    assert "not correct" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_log_in_failures_are_rate_limited(client, member):
+    for _ in range(10):
+        client.post(reverse("account_login"), {"login": "alice", "password": "nope"})
+    response = client.post(reverse("account_login"), {"login": "alice", "password": "correct-horse-battery"})
+    assert "_auth_user_id" not in client.session
+    assert response.status_code in (200, 429)
+
+
+def test_log_out(member_client):
+    response = member_client.post(reverse("account_logout"))
+    assert response.status_code == 302
+    assert "_auth_user_id" not in member_client.session
+
+
+def test_password_reset_sends_a_mail(client, member):
+    response = client.post(reverse("account_reset_password"), {"email": "alice@example.com"})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    assert "alice" in mail.outbox[0].body or "password" in mail.outbox[0].subject.lower()
+
+
+def test_password_change(member_client, member):
+    response = member_client.post(
+        reverse("account_change_password"),
+        {
+            "oldpassword": "correct-horse-battery",
+            "password1": "another-long-pass-7",
+            "password2": "another-long-pass-7",
+        },
+    )
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.check_password("another-long-pass-7")
+
+
+def test_navigation_shows_sign_in_or_the_member(client, member):
+    content = client.get("/").content.decode()
+    assert "Log in" in content and "Sign up" in content
+    client.force_login(member)
+    content = client.get("/").content.decode()
+    assert "alice" in content and "Log out" in content

@@ -1,0 +1,298 @@
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from books.models import Book, Review
+from tests.factories import BookFactory, ReviewFactory, cover_upload
+
+pytestmark = pytest.mark.django_db
+
+VALID_BOOK = {"title": "Changed title", "author": "Changed author", "price": "7.25"}
+VALID_REVIEW = {"review": "A wonderful read.", "rating": "5"}
+
+
+def snapshot():
+    """Everything a refused request must leave untouched."""
+    return (
+        list(Book.objects.order_by("pk").values_list("pk", "title", "author", "price", "cover", "creator_id")),
+        list(Review.objects.order_by("pk").values_list("pk", "book_id", "review", "rating", "author_id")),
+    )
+
+
+# --- The authorization matrix ------------------------------------------------------
+# Every book and review URL × {anonymous, creator, another member} × {GET, POST}:
+# (url name, who, method) -> expected status, and whether the database may change.
+LOGIN = "login"
+MATRIX = [
+    ("book_list", "anonymous", "get", 200, False),
+    ("book_list", "creator", "get", 200, False),
+    ("book_list", "other", "get", 200, False),
+    ("book_list", "anonymous", "post", 405, False),
+    ("book_list", "creator", "post", 405, False),
+    ("book_list", "other", "post", 405, False),
+    ("book_detail", "anonymous", "get", 200, False),
+    ("book_detail", "creator", "get", 200, False),
+    ("book_detail", "other", "get", 200, False),
+    ("book_detail", "anonymous", "post", 405, False),
+    ("book_detail", "creator", "post", 405, False),
+    ("book_detail", "other", "post", 405, False),
+    ("book_create", "anonymous", "get", LOGIN, False),
+    ("book_create", "creator", "get", 200, False),
+    ("book_create", "other", "get", 200, False),
+    ("book_create", "anonymous", "post", LOGIN, False),
+    ("book_create", "creator", "post", 302, True),
+    ("book_create", "other", "post", 302, True),
+    ("book_update", "anonymous", "get", LOGIN, False),
+    ("book_update", "creator", "get", 200, False),
+    ("book_update", "other", "get", 403, False),
+    ("book_update", "anonymous", "post", LOGIN, False),
+    ("book_update", "creator", "post", 302, True),
+    ("book_update", "other", "post", 403, False),
+    ("book_delete", "anonymous", "get", LOGIN, False),
+    ("book_delete", "creator", "get", 200, False),
+    ("book_delete", "other", "get", 403, False),
+    ("book_delete", "anonymous", "post", LOGIN, False),
+    ("book_delete", "creator", "post", 302, True),
+    ("book_delete", "other", "post", 403, False),
+    ("review_create", "anonymous", "get", LOGIN, False),
+    ("review_create", "creator", "get", 302, False),
+    ("review_create", "other", "get", 302, False),
+    ("review_create", "anonymous", "post", LOGIN, False),
+    ("review_create", "creator", "post", 302, True),
+    ("review_create", "other", "post", 302, True),
+]
+
+
+@pytest.mark.parametrize(("name", "who", "method", "expected", "may_change"), MATRIX)
+def test_authorization_matrix(client, book, member, other_member, name, who, method, expected, may_change):
+    ReviewFactory(book=book)
+    if who == "creator":
+        client.force_login(member)
+    elif who == "other":
+        client.force_login(other_member)
+    takes_pk = name not in ("book_list", "book_create")
+    url = reverse(name, args=[book.pk]) if takes_pk else reverse(name)
+    data = VALID_REVIEW if name == "review_create" else VALID_BOOK
+    before = snapshot()
+
+    response = getattr(client, method)(url, data) if method == "post" else client.get(url)
+
+    if expected == LOGIN:
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("account_login") + "?next=")
+    else:
+        assert response.status_code == expected
+    if expected == 403:
+        assert b"only the member who added this book" in response.content.lower()
+    if not may_change:
+        assert snapshot() == before
+
+
+# --- Anonymous visitors ------------------------------------------------------------------
+def test_anonymous_is_sent_to_log_in_and_back_to_the_form(client):
+    response = client.get(reverse("book_create"))
+    assert response.url == f"{reverse('account_login')}?next=/books/create/"
+
+
+def test_anonymous_review_post_comes_back_to_the_book_after_log_in(client, book):
+    response = client.post(reverse("review_create", args=[book.pk]), VALID_REVIEW)
+    assert response.url == f"{reverse('account_login')}?next=/books/{book.pk}/"
+    assert Review.objects.count() == 0
+
+
+# --- Create ---------------------------------------------------------------------------------
+def test_member_creates_a_book_and_becomes_its_creator(member_client, member, other_member):
+    response = member_client.post(reverse("book_create"), {**VALID_BOOK, "creator": other_member.pk}, follow=True)
+    book = Book.objects.get()
+    assert book.creator == member  # never a form field
+    assert response.redirect_chain[-1][0] == book.get_absolute_url()
+    assert "was added" in response.content.decode()
+
+
+def test_member_creates_a_book_with_a_cover(member_client, settings):
+    response = member_client.post(reverse("book_create"), {**VALID_BOOK, "cover": cover_upload()})
+    assert response.status_code == 302
+    book = Book.objects.get()
+    assert book.cover.name.startswith("covers/")
+    assert book.cover_thumbnail.name.startswith("covers/")
+    assert (settings.MEDIA_ROOT / book.cover.name).is_file()
+    assert (settings.MEDIA_ROOT / book.cover_thumbnail.name).is_file()
+
+
+def test_create_form_shows_the_cover_field(member_client):
+    response = member_client.get(reverse("book_create"))
+    assert response.templates[0].name == "books/book_form.html"
+    assert b'name="cover"' in response.content
+    assert b'enctype="multipart/form-data"' in response.content
+
+
+# --- Bad input ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("price", "-1.00", "greater than or equal to 0"),
+        ("price", "ten", "Enter a number"),
+        ("title", "x" * 300, "at most 200 characters"),
+        ("title", "", "This field is required"),
+        ("author", "", "This field is required"),
+    ],
+)
+def test_bad_book_input_re_renders_the_form_with_the_error_beside_the_field(member_client, field, value, message):
+    data = {**VALID_BOOK, field: value}
+    response = member_client.post(reverse("book_create"), data)
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert message in " ".join(form.errors[field])
+    # crispy renders the message in the field's own feedback element
+    assert f'id="error_1_id_{field}"' in response.content.decode()
+    assert Book.objects.count() == 0
+
+
+def test_a_file_that_is_not_an_image_is_refused_beside_the_cover_field(member_client, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("cover.jpg", b"<html><script>alert(1)</script></html>", "image/jpeg")
+    response = member_client.post(reverse("book_create"), {**VALID_BOOK, "cover": upload})
+    assert response.status_code == 200
+    assert "cover" in response.context["form"].errors
+    assert response.context["form"]["title"].value() == VALID_BOOK["title"]
+    assert Book.objects.count() == 0
+    stored = list(settings.MEDIA_ROOT.rglob("*.*")) if settings.MEDIA_ROOT.exists() else []
+    assert stored == []
+
+
+@pytest.mark.parametrize("path", ["/books/not-a-uuid/", "/books/123/update/", "/books/zzz/delete/", "/books/1/review/"])
+def test_malformed_uuid_is_404(client, path):
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("name", ["book_detail", "book_update", "book_delete", "review_create"])
+def test_unknown_uuid_is_404(member_client, name):
+    response = member_client.get(reverse(name, args=[uuid.uuid4()]))
+    assert response.status_code == 404
+    assert b"Page not found" in response.content
+
+
+def test_review_without_text_is_an_error_and_nothing_is_saved(member_client, book):
+    response = member_client.post(reverse("review_create", args=[book.pk]), {"review": "", "rating": "3"})
+    assert response.status_code == 200
+    assert "review" in response.context["review_form"].errors
+    assert b"Leave a Review" in response.content
+    assert Review.objects.count() == 0
+
+
+@pytest.mark.parametrize("rating", ["0", "6", "abc"])
+def test_review_with_a_rating_out_of_range_is_an_error(member_client, book, rating):
+    response = member_client.post(reverse("review_create", args=[book.pk]), {"review": "ok", "rating": rating})
+    assert "rating" in response.context["review_form"].errors
+    assert Review.objects.count() == 0
+
+
+# --- Detail -----------------------------------------------------------------------------------
+def test_detail_shows_the_book_its_reviews_oldest_first_and_the_review_form(client, book):
+    ReviewFactory(book=book, review="First thoughts", rating=3)
+    ReviewFactory(book=book, review="Second thoughts", rating=5)
+    response = client.get(book.get_absolute_url())
+    content = response.content.decode()
+    assert response.templates[0].name == "books/book_detail.html"
+    assert book.title in content and book.author in content and "12.50" in content
+    assert "Added by alice" in content
+    assert content.index("First thoughts") < content.index("Second thoughts")
+    assert "Leave a Review" in content
+    assert "4.0" in content  # the average of 3 and 5
+
+
+def test_detail_shows_edit_and_delete_only_to_the_creator(client, book, other_member, member):
+    edit_url = reverse("book_update", args=[book.pk])
+    assert edit_url not in client.get(book.get_absolute_url()).content.decode()
+    client.force_login(other_member)
+    assert edit_url not in client.get(book.get_absolute_url()).content.decode()
+    client.force_login(member)
+    content = client.get(book.get_absolute_url()).content.decode()
+    assert edit_url in content
+    assert reverse("book_delete", args=[book.pk]) in content
+    assert "Submit Review" in content
+
+
+# --- Update ------------------------------------------------------------------------------------
+def test_update_keeps_the_current_cover_when_no_new_file_is_chosen(member_client, member):
+    member_client.post(reverse("book_create"), {**VALID_BOOK, "cover": cover_upload()})
+    book = Book.objects.get()
+    cover, thumbnail = book.cover.name, book.cover_thumbnail.name
+    response = member_client.post(reverse("book_update", args=[book.pk]), {**VALID_BOOK, "title": "New"})
+    assert response.status_code == 302
+    book.refresh_from_db()
+    assert (book.title, book.cover.name, book.cover_thumbnail.name) == ("New", cover, thumbnail)
+
+
+def test_update_replaces_the_cover_and_removes_the_old_files(
+    member_client, settings, django_capture_on_commit_callbacks
+):
+    member_client.post(reverse("book_create"), {**VALID_BOOK, "cover": cover_upload()})
+    book = Book.objects.get()
+    old = [settings.MEDIA_ROOT / book.cover.name, settings.MEDIA_ROOT / book.cover_thumbnail.name]
+    with django_capture_on_commit_callbacks(execute=True):
+        member_client.post(
+            reverse("book_update", args=[book.pk]), {**VALID_BOOK, "cover": cover_upload("new.png", "PNG", "image/png")}
+        )
+    book.refresh_from_db()
+    assert book.cover.name.endswith(".png")
+    assert (settings.MEDIA_ROOT / book.cover.name).is_file()
+    assert not any(path.exists() for path in old)
+
+
+def test_creator_can_remove_the_cover(member_client, settings, django_capture_on_commit_callbacks):
+    member_client.post(reverse("book_create"), {**VALID_BOOK, "cover": cover_upload()})
+    book = Book.objects.get()
+    old = settings.MEDIA_ROOT / book.cover.name
+    with django_capture_on_commit_callbacks(execute=True):
+        member_client.post(reverse("book_update", args=[book.pk]), {**VALID_BOOK, "cover-clear": "on"})
+    book.refresh_from_db()
+    assert not book.cover and not book.cover_thumbnail
+    assert not old.exists()
+
+
+# --- Delete -------------------------------------------------------------------------------------
+def test_delete_asks_for_confirmation_then_removes_book_reviews_and_files(
+    member_client, settings, django_capture_on_commit_callbacks
+):
+    member_client.post(reverse("book_create"), {**VALID_BOOK, "cover": cover_upload()})
+    book = Book.objects.get()
+    ReviewFactory.create_batch(2, book=book)
+    files = [settings.MEDIA_ROOT / book.cover.name, settings.MEDIA_ROOT / book.cover_thumbnail.name]
+    url = reverse("book_delete", args=[book.pk])
+
+    confirmation = member_client.get(url)
+    assert confirmation.templates[0].name == "books/book_confirm_delete.html"
+    assert Book.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = member_client.post(url, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("book_list")
+    assert "was deleted" in response.content.decode()
+    assert not Book.objects.exists() and not Review.objects.exists()
+    assert not any(path.exists() for path in files)
+
+
+# --- Reviews ------------------------------------------------------------------------------------
+def test_member_posts_a_review_with_a_rating(other_client, other_member, book):
+    response = other_client.post(reverse("review_create", args=[book.pk]), VALID_REVIEW, follow=True)
+    review = Review.objects.last()
+    assert (review.author, review.book, review.rating) == (other_member, book, 5)
+    assert "A wonderful read." in response.content.decode()
+    book.refresh_from_db()
+    assert (book.review_count, book.rating_average) == (1, Decimal("5.00"))
+
+
+def test_review_rating_is_optional(member_client, book):
+    member_client.post(reverse("review_create", args=[book.pk]), {"review": "No stars from me."})
+    assert Review.objects.get().rating is None
+
+
+def test_list_shows_books_to_everyone(client):
+    BookFactory(title="Piranesi")
+    response = client.get(reverse("book_list"))
+    assert response.templates[0].name == "books/book_list.html"
+    assert "Piranesi" in response.content.decode()
