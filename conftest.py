@@ -53,3 +53,10 @@ def member_client(client, member):
 def other_client(client, other_member):
     client.force_login(other_member)
     return client
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    return f"bookstore: database {database['ENGINE'].rsplit('.', 1)[-1]} {database.get('NAME')}"
