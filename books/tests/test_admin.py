@@ -1,0 +1,41 @@
+import pytest
+
+from tests.factories import BookFactory, ReviewFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(UserFactory(username="admin", is_staff=True, is_superuser=True))
+    return client
+
+
+def test_book_changelist_searches_by_title_and_author(admin_client):
+    BookFactory(title="Middlemarch", author="George Eliot", cover_thumbnail="covers/abc-thumb.jpg")
+    BookFactory(title="Emma", author="Jane Austen")
+    content = admin_client.get("/admin/books/book/?q=eliot").content.decode()
+    assert "Middlemarch" in content and "Emma" not in content
+    assert 'src="/media/covers/abc-thumb.jpg"' in content  # the small cover preview
+
+
+def test_book_changelist_filters_by_creator(admin_client):
+    alice = UserFactory(username="alice")
+    BookFactory(title="Middlemarch", creator=alice)
+    BookFactory(title="Emma")
+    content = admin_client.get(f"/admin/books/book/?creator__id__exact={alice.pk}").content.decode()
+    assert "Middlemarch" in content and "Emma" not in content
+
+
+def test_book_change_page_shows_reviews_inline(admin_client):
+    review = ReviewFactory(review="An inline review")
+    response = admin_client.get(f"/admin/books/book/{review.book.pk}/change/")
+    assert response.status_code == 200
+    assert "An inline review" in response.content.decode()
+
+
+def test_review_changelist(admin_client):
+    ReviewFactory(review="Listed review", book__title="Persuasion")
+    response = admin_client.get("/admin/books/review/")
+    assert response.status_code == 200
+    assert "Persuasion" in response.content.decode()
