@@ -17,19 +17,19 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 logger = logging.getLogger(__name__)
 
 
 @never_cache
-@require_GET
+@require_safe  # GET or HEAD: probes use either
 def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
 @never_cache
-@require_GET
+@require_safe  # GET or HEAD: probes use either
 def readyz(request):
     checks = {"database": _database, "cache": _cache, "storage": _storage}
     results = {}

@@ -9,6 +9,7 @@ def test_healthz_answers_without_touching_the_database(client):
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
     assert "no-cache" in response["Cache-Control"]
+    assert client.head("/healthz").status_code == 200
 
 
 @pytest.mark.django_db
@@ -17,6 +18,7 @@ def test_readyz_runs_one_trivial_query(client, django_assert_num_queries):
         response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok", "cache": "ok", "storage": "ok"}
+    assert client.head("/readyz").status_code == 200
 
 
 @pytest.mark.django_db
