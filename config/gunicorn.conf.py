@@ -8,8 +8,15 @@ timeouts) use the same formatter, so stdout holds one kind of line.
 
 import multiprocessing
 import os
+from pathlib import Path
+
+import environ
 
 from config.logging import logging_config
+
+# Read .env as the settings do, so that gunicorn and Django agree on the log format.
+if os.environ.get("DJANGO_READ_DOT_ENV", "true").lower() not in {"0", "false", "no", "off"}:
+    environ.Env.read_env(Path(__file__).resolve().parent.parent / ".env", overwrite=False)
 
 
 def _int(name, default):
