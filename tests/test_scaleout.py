@@ -10,6 +10,8 @@ proxy (DJANGO_BEHIND_PROXY=true). This test plays that proxy: every request carr
 one public Host name and `X-Forwarded-Proto: https`, and its cookie jar sends the Secure
 cookies over the plain loopback hop, as the proxy's own hop to the app servers does. No
 production setting is relaxed for the test.
+
+Like `make serve`, it runs collectstatic into the repository's STATIC_ROOT (`staticfiles/`).
 """
 
 import html
@@ -25,6 +27,7 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 import requests
 from PIL import Image
@@ -144,8 +147,6 @@ class Browser:
 @pytest.fixture
 def services(s3_server):
     """A fresh PostgreSQL database, a moto S3 bucket and a Redis key prefix, removed afterwards."""
-    import psycopg
-
     pg = postgres_server()
     redis = redis_client()
     token = secrets.token_hex(4)
@@ -225,10 +226,13 @@ def test_two_app_servers_share_sessions_covers_and_database(services, tmp_path, 
     )
     prepared = time.monotonic() - started
 
-    a = Instance("A", {**env, "DJANGO_MEDIA_ROOT": str(tmp_path / "media-a")}, tmp_path / "a.log")
-    b = Instance("B", {**env, "DJANGO_MEDIA_ROOT": str(tmp_path / "media-b")}, tmp_path / "b.log")
+    instances = []
     figures = {}
     try:
+        for name in ("A", "B"):
+            media_root = tmp_path / f"media-{name.lower()}"
+            instances.append(Instance(name, {**env, "DJANGO_MEDIA_ROOT": str(media_root)}, tmp_path / f"{name}.log"))
+        a, b = instances
         figures["readyz A"] = a.wait_ready()
         figures["readyz B"] = b.wait_ready()
         s3, bucket = services["s3"], services["bucket"]
@@ -264,8 +268,6 @@ def test_two_app_servers_share_sessions_covers_and_database(services, tmp_path, 
             key.decode() for key in services["redis"].scan_iter(match=f"{services['redis_prefix']}:*allauth:rl:*")
         ]
         assert any(":ip:198.51.100.7" in key for key in ratelimit_keys), ratelimit_keys
-        import psycopg
-
         with psycopg.connect(**{**services["pg"], "dbname": services["dbname"]}) as conn:
             db_sessions = conn.execute("SELECT count(*) FROM django_session").fetchone()[0]
         assert db_sessions == 0
@@ -316,11 +318,12 @@ def test_two_app_servers_share_sessions_covers_and_database(services, tmp_path, 
         assert files_under(a.media_root) == []
         assert files_under(b.media_root) == []
     except BaseException:
-        print(f"\n== instance A's log\n{a.log_tail()}\n== instance B's log\n{b.log_tail()}")
+        for instance in instances:
+            print(f"\n== instance {instance.name}'s log\n{instance.log_tail()}")
         raise
     finally:
-        a.stop()
-        b.stop()
+        for instance in instances:
+            instance.stop()
 
     # The logs: one JSON object a line, one line per request with its id, no secrets.
     records = {}
