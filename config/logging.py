@@ -82,10 +82,7 @@ class JsonFormatter(_LibraryJsonFormatter):
         super().__init__(*args, **kwargs)
 
     def process_log_record(self, log_data):
-        return {
-            key: REDACTED if _SENSITIVE_NAME_RE.match(key) and key != "message" else _redact_value(value)
-            for key, value in log_data.items()
-        }
+        return _redact_value(log_data)
 
 
 class PlainFormatter(logging.Formatter):
