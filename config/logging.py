@@ -120,6 +120,11 @@ def logging_config(log_format, level="INFO"):
         },
         "root": {"handlers": ["stdout"], "level": level},
         "loggers": {
+            # Through the root handler only: Django's defaults would also print to stderr
+            # (debug) or mail admins, so a line could show twice, unredacted.
+            "django": {"level": "INFO", "propagate": True},
+            # runserver's own access line; the request log already has one per request.
+            "django.server": {"level": "WARNING", "propagate": True},
             # Django's own logger would add a second line for every 4xx (the request log
             # already has one); 5xx still come with their traceback.
             "django.request": {"level": "ERROR"},
