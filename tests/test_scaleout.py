@@ -185,6 +185,9 @@ def production_environment(services, secret_key):
         "LANG": "C.UTF-8",
         **example,
         "DJANGO_READ_DOT_ENV": "false",
+        # Nobody's own AWS configuration may reach the app under test.
+        "AWS_CONFIG_FILE": "/nonexistent/bookstore-tests/aws-config",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/bookstore-tests/aws-credentials",
         "DJANGO_SECRET_KEY": secret_key,
         "DJANGO_ALLOWED_HOSTS": PUBLIC_HOST,
         "DJANGO_CSRF_TRUSTED_ORIGINS": f"https://{PUBLIC_HOST}",

@@ -24,6 +24,9 @@ def example_environment(**overrides):
         "LANG": "C.UTF-8",
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DJANGO_READ_DOT_ENV": "false",
+        # Nobody's own AWS configuration may reach the app under test.
+        "AWS_CONFIG_FILE": "/nonexistent/bookstore-tests/aws-config",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/bookstore-tests/aws-credentials",
         **dotenv_values(EXAMPLE),
         **overrides,
     }
