@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test lint install install-dev clean
+.PHONY: serve
 
 # Serve the site at http://127.0.0.1:8000 with SQLite and local media. No prompt.
 run: $(VENV)/.installed
@@ -34,3 +35,11 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/pyth
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
+
+# Production: install the runtime dependencies, collect static files (hashed, compressed),
+# apply migrations, then serve with gunicorn (config/gunicorn.conf.py). Every setting comes
+# from the environment: see .env.production.example and the README's Production section.
+serve: $(VENV)/.installed
+	$(BIN)/python manage.py collectstatic --noinput
+	$(BIN)/python manage.py migrate --noinput
+	exec $(BIN)/gunicorn -c config/gunicorn.conf.py config.wsgi

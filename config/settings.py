@@ -10,6 +10,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config.logging import logging_config
 from config.storages import media_origins, media_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -33,6 +34,8 @@ if not SECRET_KEY:
     SECRET_KEY = "django-insecure-local-development-only"  # noqa: S105
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+# Needed only for origins other than the site's own host (another port, a separate admin
+# domain): Django already trusts the Host the proxy passes on.
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -61,6 +64,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later log line carries the request id, and the timing covers everything.
+    "config.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -109,6 +114,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("DJANGO_CACHE_PREFIX", default="bookstore"),
+            # A dead Redis fails a request (and /readyz) in seconds, not at the TCP timeout.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cache"
@@ -214,30 +221,36 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Security ---------------------------------------------------------------------------------
+# Production values come from the environment (see .env.production.example, under which
+# `manage.py check --deploy` is clean). Defaults are safe where a default can be: cookies
+# are Secure whenever debug is off; the redirect and HSTS wait for a deployment to say it
+# serves HTTPS, since a wrong HSTS header locks browsers out of the site for its lifetime.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
+# Load balancers probe the app servers over plain HTTP: answer them, do not redirect them.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
-if env.bool("DJANGO_BEHIND_PROXY", default=False):
-    # TLS ends at a proxy that sets this header; trust it only when told to.
+BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", default=False)
+if BEHIND_PROXY:
+    # TLS ends at a proxy that sets this header (and strips it from what clients send);
+    # trust it only when told to, or any client could claim to be on HTTPS.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# allauth rate-limits log-ins per client IP. Behind N proxies the client is the Nth
+# address from the right of X-Forwarded-For; left at 0 every client would share the
+# proxy's address, and so one rate limit.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=1 if BEHIND_PROXY else 0)
 
 # --- Logging -----------------------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {
-        # botocore logs request details at DEBUG; never let it print signed URLs or keys.
-        "botocore": {"level": "WARNING"},
-        "boto3": {"level": "WARNING"},
-        "s3transfer": {"level": "WARNING"},
-    },
-}
+# One line per record on stdout, JSON by default in production (one object a line, with
+# the request id; see config/logging.py), plain text for a developer. Secrets, query
+# strings and signed URLs' signatures are redacted from every line.
+LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="plain" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"DJANGO_LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}.")
+LOGGING = logging_config(LOG_FORMAT, env.str("DJANGO_LOG_LEVEL", default="INFO"))

@@ -1,0 +1,68 @@
+"""Probes for load balancers and orchestrators, cheap enough to poll every few seconds.
+
+`/healthz` answers as long as the process serves requests: it touches nothing else, so a
+database outage never gets healthy app servers restarted. `/readyz` says whether this
+server can do useful work: one trivial query on the database, one read from the cache
+(Redis when configured: sessions live there), and the media storage configured. It makes
+no request to S3: a probe every few seconds would cost money and would mark every server
+unready at once when S3 has a blip, although pages that only read keep working then.
+"""
+
+import logging
+import os
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+logger = logging.getLogger(__name__)
+
+
+@never_cache
+@require_safe  # GET or HEAD: probes use either
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_safe  # GET or HEAD: probes use either
+def readyz(request):
+    checks = {"database": _database, "cache": _cache, "storage": _storage}
+    results = {}
+    for name, check in checks.items():
+        try:
+            results[name] = check()
+        except Exception:
+            # The reason goes to the log, never to an anonymous caller.
+            logger.exception("Readiness check %s failed", name)
+            results[name] = "unavailable"
+    ready = all(result == "ok" for result in results.values())
+    return JsonResponse({"status": "ok" if ready else "unavailable", **results}, status=200 if ready else 503)
+
+
+def _database():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return "ok"
+
+
+def _cache():
+    cache.get("readyz-probe")  # a miss is fine; a dead server raises
+    return "ok"
+
+
+def _storage():
+    storage = settings.STORAGES["default"]
+    if "bucket_name" in storage.get("OPTIONS", {}):
+        return "ok" if storage["OPTIONS"]["bucket_name"] else "no bucket"
+    # Local media: the folder (or, before the first upload, the one it will be made in)
+    # must be writable, or every upload would fail.
+    folder = Path(settings.MEDIA_ROOT)
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return "ok" if os.access(folder, os.W_OK) else "media folder not writable"

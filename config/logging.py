@@ -1,0 +1,137 @@
+"""Log formatting for production: one JSON object per line on stdout, never a secret.
+
+Imported by the `LOGGING` setting and by `config/gunicorn.conf.py` (in gunicorn's master,
+before Django is set up), so this module must not import Django settings or models.
+
+Every record passes through `redact()` whichever format is chosen: query strings (a signed
+S3 URL's `X-Amz-Signature`, a search term, a token), passwords inside URLs, `name=value`
+pairs whose name says secret, and the one-time keys allauth puts in e-mailed links'
+paths. Extra fields whose *name* says secret are dropped to a placeholder whatever their
+value. It is a safety net under code that already avoids logging such things.
+"""
+
+import contextvars
+import datetime
+import logging
+import re
+
+from pythonjsonlogger.json import JsonFormatter as _LibraryJsonFormatter
+
+REDACTED = "[redacted]"
+
+# The request being served, set by config.middleware.RequestLogMiddleware; "-" outside one.
+request_id_var = contextvars.ContextVar("request_id", default="-")
+
+_SENSITIVE_NAME = r"[\w.-]*(?:passw(?:or)?d|secret|signature|credential|token|api[_-]?key|sessionid|csrf)[\w.-]*"
+_SENSITIVE_NAME_RE = re.compile(rf"^{_SENSITIVE_NAME}$", re.IGNORECASE)
+_REDACTIONS = [
+    # A query string anywhere: "?" then a run without spaces holding a "=".
+    (re.compile(r"\?(?=[^\s\"'<>]*=)[^\s\"'<>]+"), f"?{REDACTED}"),
+    # user:password@ inside a URL (DATABASE_URL, REDIS_URL, EMAIL_URL).
+    (re.compile(r"(://[^:/?#\s@]+):[^@/?#\s]+@"), rf"\1:{REDACTED}@"),
+    # name=value / name: value pairs whose name says secret (X-Amz-Credential=..., password: ...).
+    (re.compile(rf"({_SENSITIVE_NAME})(['\"]?\s*[=:]\s*['\"]?)([^\s'\"&,;)}}\]]+)", re.IGNORECASE), rf"\1\2{REDACTED}"),
+    # allauth's password-reset and e-mail confirmation keys travel in the path.
+    (re.compile(r"(/password/reset/key/)(?!\w+-set-password/)[^/\s\"']+"), rf"\1{REDACTED}"),
+    (re.compile(r"(/confirm-email/)[^/\s\"']+"), rf"\1{REDACTED}"),
+]
+
+
+def redact(text):
+    """`text` with every secret-looking part replaced by a placeholder."""
+    for pattern, replacement in _REDACTIONS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _redact_value(value):
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {
+            key: REDACTED if _SENSITIVE_NAME_RE.match(str(key)) else _redact_value(item) for key, item in value.items()
+        }
+    if isinstance(value, list | tuple | set):
+        return [_redact_value(item) for item in value]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if hasattr(value, "method") and hasattr(value, "path") and hasattr(value, "META"):
+        # Django puts the HttpRequest on django.request/django.security records; its repr
+        # carries the full query string. Method and path are what matter.
+        return redact(f"{value.method} {value.path}")
+    return redact(str(value))
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamps every record with the id of the request being served (or "-")."""
+
+    def filter(self, record):
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id_var.get()
+        return True
+
+
+class JsonFormatter(_LibraryJsonFormatter):
+    """python-json-logger's formatter, with every field (and the traceback) redacted."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("timestamp", True)
+        kwargs.setdefault("rename_fields", {"levelname": "level", "name": "logger"})
+        super().__init__(*args, **kwargs)
+
+    def process_log_record(self, log_data):
+        return _redact_value(log_data)
+
+
+class PlainFormatter(logging.Formatter):
+    """Human-readable lines for a developer's terminal, redacted like the JSON ones."""
+
+    def format(self, record):
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id_var.get()
+        return redact(super().format(record))
+
+
+JSON_FORMAT = "%(levelname)s %(name)s %(message)s %(request_id)s"
+PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+
+
+def logging_config(log_format, level="INFO"):
+    """The `LOGGING` dict: everything to stdout, JSON or plain, through the redacting filter."""
+    formatter = (
+        {"()": "config.logging.JsonFormatter", "fmt": JSON_FORMAT}
+        if log_format == "json"
+        else {"()": "config.logging.PlainFormatter", "format": PLAIN_FORMAT}
+    )
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": "config.logging.RequestIdFilter"}},
+        "formatters": {"default": formatter},
+        "handlers": {
+            "stdout": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+                "formatter": "default",
+                "filters": ["request_id"],
+            }
+        },
+        "root": {"handlers": ["stdout"], "level": level},
+        "loggers": {
+            # Through the root handler only: Django's defaults would also print to stderr
+            # (debug) or mail admins, so a line could show twice, unredacted.
+            "django": {"level": "INFO", "propagate": True},
+            # runserver's own access line; the request log already has one per request.
+            "django.server": {"level": "WARNING", "propagate": True},
+            # Django's own logger would add a second line for every 4xx (the request log
+            # already has one); 5xx still come with their traceback.
+            "django.request": {"level": "ERROR"},
+            # botocore logs request details at DEBUG; never let it print signed URLs or keys.
+            "botocore": {"level": "WARNING"},
+            "boto3": {"level": "WARNING"},
+            "s3transfer": {"level": "WARNING"},
+            "urllib3": {"level": "WARNING"},
+        },
+    }

@@ -1,0 +1,55 @@
+import socket
+
+import pytest
+
+
+def test_healthz_answers_without_touching_the_database(client):
+    # No django_db mark: any database access would raise here.
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+    assert client.head("/healthz").status_code == 200
+
+
+@pytest.mark.django_db
+def test_readyz_runs_one_trivial_query(client, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok", "storage": "ok"}
+    assert client.head("/readyz").status_code == 200
+
+
+@pytest.mark.django_db
+def test_readyz_makes_no_request_to_s3(client, s3_storage):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["storage"] == "ok"
+    assert s3_storage.requests == []
+
+
+def closed_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.django_db
+def test_readyz_is_unavailable_when_the_cache_server_is_down(client, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 1},
+        }
+    }
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "ok", "cache": "unavailable", "storage": "ok"}
+
+
+def test_plain_http_probes_are_answered_not_redirected(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/books/").status_code == 301
