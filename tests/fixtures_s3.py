@@ -35,7 +35,9 @@ class S3Server(ThreadedMotoServer):
 
         def counting_app(environ_, start_response):
             with self._lock:
-                self.requests.append((environ_["REQUEST_METHOD"], environ_.get("PATH_INFO", "")))
+                self.requests.append(
+                    (environ_["REQUEST_METHOD"], environ_.get("PATH_INFO", ""), environ_.get("QUERY_STRING", ""))
+                )
             return app(environ_, start_response)
 
         self._server = make_server(self._ip_address, self._port, counting_app, True, request_handler=MotoRequestHandler)
@@ -111,18 +113,31 @@ def s3_storage(settings, s3_server, s3_bucket):
         "default": storage_from_environment(s3_environment(s3_server.endpoint_url, s3_bucket)),
     }
     s3_server.reset_requests()
-    return S3Fixture(s3_server, s3_bucket)
+    return S3Fixture(s3_server, s3_bucket, settings)
 
 
 class S3Fixture:
-    def __init__(self, server, bucket):
+    def __init__(self, server, bucket, settings):
         self.server = server
         self.bucket = bucket
         self.client = server.client()
+        self._settings = settings
 
-    def keys(self):
-        response = self.client.list_objects_v2(Bucket=self.bucket)
-        return sorted(item["Key"] for item in response.get("Contents", []))
+    def configure(self, **environment):
+        """Rebuild the default storage from the environment plus these variables."""
+        self._settings.STORAGES = {
+            **self._settings.STORAGES,
+            "default": storage_from_environment(s3_environment(self.server.endpoint_url, self.bucket, **environment)),
+        }
+
+    def stored_keys(self):
+        paginator = self.client.get_paginator("list_objects_v2")
+        return sorted(
+            item["Key"] for page in paginator.paginate(Bucket=self.bucket) for item in page.get("Contents", [])
+        )
+
+    def put(self, key, body=b"data", **extra):
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=body, **extra)
 
     def head(self, key):
         return self.client.head_object(Bucket=self.bucket, Key=key)
@@ -132,7 +147,11 @@ class S3Fixture:
 
     @property
     def requests(self):
+        """(method, path, query string) of every request the server received."""
         return list(self.server.requests)
+
+    def methods(self):
+        return [method for method, _path, _query in self.server.requests]
 
     def reset_requests(self):
         self.server.reset_requests()
