@@ -22,22 +22,39 @@ SECRET_KEY = "test-secret-key"
 REGION = "us-east-1"
 
 
+ACCESS_DENIED = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>'
+)
+
+
 class S3Server(ThreadedMotoServer):
-    """ThreadedMotoServer on a free port (port 0), recording every request it serves."""
+    """ThreadedMotoServer on a free port (port 0), recording every request it serves.
+
+    `refuse(method, key_part)` makes it answer 403 AccessDenied to matching requests, as a
+    bucket policy would: moto itself does not enforce policies.
+    """
 
     def __init__(self):
         super().__init__(ip_address="127.0.0.1", port=0, verbose=False)
         self.requests = []
+        self.refusals = []
         self._lock = threading.Lock()
+
+    def refuse(self, method, key_part):
+        with self._lock:
+            self.refusals.append((method, key_part))
 
     def _server_entry(self):
         app = DomainDispatcherApplication(create_backend_app)
 
         def counting_app(environ_, start_response):
+            method, path = environ_["REQUEST_METHOD"], environ_.get("PATH_INFO", "")
             with self._lock:
-                self.requests.append(
-                    (environ_["REQUEST_METHOD"], environ_.get("PATH_INFO", ""), environ_.get("QUERY_STRING", ""))
-                )
+                self.requests.append((method, path, environ_.get("QUERY_STRING", "")))
+                refused = any(method == m and part in path for m, part in self.refusals)
+            if refused:
+                start_response("403 Forbidden", [("Content-Type", "application/xml")])
+                return [ACCESS_DENIED]
             return app(environ_, start_response)
 
         self._server = make_server(self._ip_address, self._port, counting_app, True, request_handler=MotoRequestHandler)
@@ -52,6 +69,7 @@ class S3Server(ThreadedMotoServer):
     def reset_requests(self):
         with self._lock:
             self.requests.clear()
+            self.refusals.clear()
 
     def client(self):
         return boto3.client(

@@ -306,3 +306,17 @@ def test_addressing_style_from_the_environment_shapes_the_urls(style, url):
     storage = S3Storage(**config["OPTIONS"])
 
     assert storage.url("covers/x.jpg").split("?")[0] == url
+
+
+def test_upload_refused_by_the_storage_service_is_a_form_error_and_writes_no_row(s3_storage, member_client):
+    s3_storage.server.refuse("PUT", "/covers/")
+
+    response = member_client.post(
+        "/books/create/",
+        {"title": "Wild Seed", "author": "Octavia E. Butler", "price": "9.00", "cover": cover_upload()},
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["cover"] == [STORAGE_UNAVAILABLE]
+    assert not Book.objects.filter(title="Wild Seed").exists()
+    assert s3_storage.stored_keys() == []
