@@ -34,3 +34,9 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/pyth
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
+
+.PHONY: bench-s3
+# Requests the S3 server receives for one cover upload and one page render, and how long
+# an upload takes to fail when the endpoint is dead (bench/s3_requests.py).
+bench-s3: $(VENV)/.installed-dev
+	$(BIN)/python bench/s3_requests.py

@@ -86,7 +86,7 @@ def media_storage(env):
                 s3={"addressing_style": addressing_style if addressing_style in ADDRESSING_STYLES else None},
                 signature_version=signature_version,
                 connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT", default=2),
-                read_timeout=env.float("AWS_S3_READ_TIMEOUT", default=5),
+                read_timeout=env.float("AWS_S3_READ_TIMEOUT", default=3),
                 retries={"total_max_attempts": env.int("AWS_S3_MAX_ATTEMPTS", default=2), "mode": "standard"},
             ),
         },
