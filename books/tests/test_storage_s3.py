@@ -16,6 +16,7 @@ from storages.backends.s3 import S3Storage
 
 from books.models import Book
 from books.services import STORAGE_UNAVAILABLE
+from config.storages import media_origins
 from tests.factories import cover_upload
 from tests.fixtures_s3 import ACCESS_KEY, SECRET_KEY, S3Server, s3_environment, storage_from_environment
 
@@ -150,6 +151,7 @@ def test_rendering_pages_with_covers_makes_no_request_to_storage(s3_storage, mem
         "list": member_client.get("/books/"),
         "detail": member_client.get(books[0].get_absolute_url()),
         "edit form": member_client.get(f"/books/{books[0].pk}/update/"),
+        "delete confirmation": member_client.get(f"/books/{books[0].pk}/delete/"),
     }
 
     assert s3_storage.requests == []
@@ -172,6 +174,8 @@ def test_replaced_cover_and_its_thumbnail_are_deleted_after_commit(
     book = add_book(member_client)
     old = {book.cover.name, book.cover_thumbnail.name}
 
+    s3_storage.reset_requests()
+
     with django_capture_on_commit_callbacks(execute=True):
         response = member_client.post(
             f"/books/{book.pk}/update/",
@@ -179,6 +183,7 @@ def test_replaced_cover_and_its_thumbnail_are_deleted_after_commit(
         )
 
     assert response.status_code == 302
+    assert s3_storage.methods() == ["PUT", "PUT", "DELETE", "DELETE"]
     book.refresh_from_db()
     assert s3_storage.stored_keys() == sorted([book.cover.name, book.cover_thumbnail.name])
     assert not old & set(s3_storage.stored_keys())
@@ -320,3 +325,19 @@ def test_upload_refused_by_the_storage_service_is_a_form_error_and_writes_no_row
     assert response.context["form"].errors["cover"] == [STORAGE_UNAVAILABLE]
     assert not Book.objects.filter(title="Wild Seed").exists()
     assert s3_storage.stored_keys() == []
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [
+        {},
+        {"AWS_S3_ADDRESSING_STYLE": "virtual"},
+        {"AWS_S3_ADDRESSING_STYLE": "path"},
+        {"AWS_S3_CUSTOM_DOMAIN": "cdn.example.com"},
+    ],
+)
+def test_content_security_policy_allows_the_origin_cover_urls_point_at(environment):
+    config = storage_from_environment(s3_environment("https://s3.example.test:9000", "media-bucket", **environment))
+    url = urlsplit(S3Storage(**config["OPTIONS"]).url("covers/x.jpg"))
+
+    assert media_origins(config) == [f"{url.scheme}://{url.netloc}"]
