@@ -124,14 +124,15 @@ def s3_bucket(s3_server):
 def s3_storage(settings, s3_server, s3_bucket):
     """Makes S3 the default storage for this test, configured as production would be.
 
-    Returns a helper with the bucket name, a boto3 client, and the server's request log.
+    Yields a helper with the bucket name, a boto3 client, and the server's request log.
     """
     settings.STORAGES = {
         **settings.STORAGES,
         "default": storage_from_environment(s3_environment(s3_server.endpoint_url, s3_bucket)),
     }
     s3_server.reset_requests()
-    return S3Fixture(s3_server, s3_bucket, settings)
+    yield S3Fixture(s3_server, s3_bucket, settings)
+    s3_server.reset_requests()  # no refusal outlives its test
 
 
 class S3Fixture:
