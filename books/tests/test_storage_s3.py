@@ -204,6 +204,7 @@ def test_replaced_cover_is_kept_until_the_transaction_commits(s3_storage, member
 
 def test_removed_cover_is_deleted_with_its_thumbnail(s3_storage, member_client, django_capture_on_commit_callbacks):
     book = add_book(member_client)
+    s3_storage.reset_requests()
 
     with django_capture_on_commit_callbacks(execute=True):
         response = member_client.post(
@@ -212,6 +213,7 @@ def test_removed_cover_is_deleted_with_its_thumbnail(s3_storage, member_client, 
         )
 
     assert response.status_code == 302
+    assert s3_storage.methods() == ["DELETE", "DELETE"]
     book.refresh_from_db()
     assert not book.cover and not book.cover_thumbnail
     assert s3_storage.stored_keys() == []
@@ -219,11 +221,13 @@ def test_removed_cover_is_deleted_with_its_thumbnail(s3_storage, member_client, 
 
 def test_deleted_book_takes_its_files_with_it(s3_storage, member_client, django_capture_on_commit_callbacks):
     book = add_book(member_client)
+    s3_storage.reset_requests()
 
     with django_capture_on_commit_callbacks(execute=True):
         response = member_client.post(f"/books/{book.pk}/delete/")
 
     assert response.status_code == 302
+    assert s3_storage.methods() == ["DELETE", "DELETE"]
     assert not Book.objects.filter(pk=book.pk).exists()
     assert s3_storage.stored_keys() == []
 
