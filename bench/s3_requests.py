@@ -84,13 +84,15 @@ class SilentServer:
 def main():
     setup_test_environment()
     call_command("migrate", verbosity=0)
-    media_root = tempfile.mkdtemp(prefix="bench-s3-media-")
     client = Client()
     client.force_login(UserFactory(username="bench"))
     server = S3Server()
     server.start()
     try:
-        with override_settings(MEDIA_ROOT=media_root):
+        with (
+            tempfile.TemporaryDirectory(prefix="bench-s3-media-") as media_root,
+            override_settings(MEDIA_ROOT=media_root),
+        ):
             measure_requests(client, server)
             measure_failures(client, server)
     finally:
