@@ -43,3 +43,9 @@ serve: $(VENV)/.installed
 	$(BIN)/python manage.py collectstatic --noinput
 	$(BIN)/python manage.py migrate --noinput
 	exec $(BIN)/gunicorn -c config/gunicorn.conf.py config.wsgi
+
+.PHONY: bench-s3
+# Requests the S3 server receives for one cover upload and one page render, and how long
+# an upload takes to fail when the endpoint is dead (bench/s3_requests.py).
+bench-s3: $(VENV)/.installed-dev
+	$(BIN)/python bench/s3_requests.py

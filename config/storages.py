@@ -6,18 +6,39 @@ MEDIA_ROOT otherwise. Every option is read under django-storages' own setting na
 tests build their S3 storage with this same function, so they exercise the real settings.
 """
 
+from urllib.parse import urlsplit
+
+from boto3.s3.transfer import TransferConfig
 from botocore.config import Config as BotoConfig
 
+S3_BACKEND = "storages.backends.s3.S3Storage"
 FILESYSTEM = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
+ADDRESSING_STYLES = ("auto", "virtual", "path")
+
+# Variables that only mean something for S3 media. Set without a bucket they are ignored,
+# which is how covers end up on one server's disk: covers.checks turns that into an error.
+# (The credentials are not listed: boto3 shares them with any other AWS service.)
+S3_ONLY_VARIABLES = (
+    "AWS_S3_ENDPOINT_URL",
+    "AWS_S3_REGION_NAME",
+    "AWS_S3_ADDRESSING_STYLE",
+    "AWS_S3_CUSTOM_DOMAIN",
+    "AWS_QUERYSTRING_AUTH",
+    "AWS_QUERYSTRING_EXPIRE",
+    "AWS_LOCATION",
+)
 
 
 def media_storage(env):
     bucket = env.str("AWS_STORAGE_BUCKET_NAME", default="")
     if not bucket:
         return FILESYSTEM
+    custom_domain = env.str("AWS_S3_CUSTOM_DOMAIN", default="") or None
+    addressing_style = env.str("AWS_S3_ADDRESSING_STYLE", default="") or None
+    signature_version = env.str("AWS_S3_SIGNATURE_VERSION", default="s3v4")
     return {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        "BACKEND": S3_BACKEND,
         "OPTIONS": {
             "bucket_name": bucket,
             # Both optional: without them boto3's own chain (an IAM role, ...) is used.
@@ -25,27 +46,48 @@ def media_storage(env):
             "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
             "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
             "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
-            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="") or None,
-            "signature_version": env.str("AWS_S3_SIGNATURE_VERSION", default="s3v4"),
-            "custom_domain": env.str("AWS_S3_CUSTOM_DOMAIN", default="") or None,
+            # Also given to client_config below, which is what boto3 actually uses;
+            # kept here so that covers.checks can validate it.
+            "addressing_style": addressing_style,
+            "signature_version": signature_version,
+            "custom_domain": custom_domain,
             "url_protocol": env.str("AWS_S3_URL_PROTOCOL", default="https:"),
-            "querystring_auth": env.bool("AWS_QUERYSTRING_AUTH", default=True),
+            # Signed, expiring URLs for a private bucket, unless a custom (CDN or public)
+            # domain is set: django-storages cannot sign those without CloudFront keys, so
+            # that combination only happens when asked for explicitly (and covers.checks
+            # refuses it).
+            "querystring_auth": env.bool("AWS_QUERYSTRING_AUTH", default=custom_domain is None),
             "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=3600),
             "location": env.str("AWS_LOCATION", default=""),
             # ACLs are left to the bucket's own policy.
             "default_acl": None,
             # Keys are random and never reused, so saving needs no existence check (HEAD).
             "file_overwrite": True,
-            # Files larger than this are spooled to a temporary file, not held in memory.
+            # Files read back through the storage are spooled to a temporary file above
+            # this size, never held whole in memory.
             "max_memory_size": env.int("AWS_S3_MAX_MEMORY_SIZE", default=2 * 1024 * 1024),
             "object_parameters": {
                 "CacheControl": env.str("AWS_S3_CACHE_CONTROL", default=IMMUTABLE_CACHE_CONTROL),
             },
-            # A dead endpoint fails in seconds, not minutes.
+            # One PutObject per cover: a re-encoded cover (at most COVER_MAX_EDGE pixels a
+            # side) stays far below this, so boto3 never switches to a multipart upload
+            # (three or more requests). Bigger files (media_copy) are sent in parts.
+            "transfer_config": TransferConfig(
+                multipart_threshold=env.int("AWS_S3_MULTIPART_THRESHOLD", default=64 * 1024 * 1024),
+                multipart_chunksize=16 * 1024 * 1024,
+            ),
+            # django-storages ignores `addressing_style` and `signature_version` once a
+            # client_config is given, so they must be repeated here. A dead endpoint fails
+            # in seconds, not minutes: short timeouts and few attempts (the first try
+            # included), with the "standard" mode's capped, jittered back-off in between.
             "client_config": BotoConfig(
-                connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT", default=3),
-                read_timeout=env.float("AWS_S3_READ_TIMEOUT", default=10),
-                retries={"max_attempts": env.int("AWS_S3_MAX_ATTEMPTS", default=2), "mode": "standard"},
+                # An invalid style would make botocore raise while settings load; it is
+                # left out here and reported by covers.checks instead, in plain words.
+                s3={"addressing_style": addressing_style if addressing_style in ADDRESSING_STYLES else None},
+                signature_version=signature_version,
+                connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT", default=2),
+                read_timeout=env.float("AWS_S3_READ_TIMEOUT", default=3),
+                retries={"total_max_attempts": env.int("AWS_S3_MAX_ATTEMPTS", default=2), "mode": "standard"},
             ),
         },
     }
@@ -59,5 +101,9 @@ def media_origins(storage):
     if options["custom_domain"]:
         return [f"{options['url_protocol']}//{options['custom_domain']}"]
     if options["endpoint_url"]:
-        return [options["endpoint_url"].rstrip("/")]
+        endpoint = urlsplit(options["endpoint_url"])
+        if options["addressing_style"] == "virtual":
+            # The bucket becomes part of the host name: https://<bucket>.<endpoint host>
+            return [f"{endpoint.scheme}://{options['bucket_name']}.{endpoint.netloc}"]
+        return [f"{endpoint.scheme}://{endpoint.netloc}"]
     return ["https://*.amazonaws.com"]

@@ -1,6 +1,13 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class CoversConfig(AppConfig):
     name = "covers"
     verbose_name = "Cover images"
+
+    def ready(self):
+        from . import checks as storage_checks
+
+        checks.register(storage_checks.check_storage_configuration, checks.Tags.files)
+        checks.register(storage_checks.check_media_on_shared_storage, checks.Tags.files, deploy=True)

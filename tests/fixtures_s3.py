@@ -22,20 +22,39 @@ SECRET_KEY = "test-secret-key"
 REGION = "us-east-1"
 
 
+ACCESS_DENIED = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>'
+)
+
+
 class S3Server(ThreadedMotoServer):
-    """ThreadedMotoServer on a free port (port 0), recording every request it serves."""
+    """ThreadedMotoServer on a free port (port 0), recording every request it serves.
+
+    `refuse(method, key_part)` makes it answer 403 AccessDenied to matching requests, as a
+    bucket policy would: moto itself does not enforce policies.
+    """
 
     def __init__(self):
         super().__init__(ip_address="127.0.0.1", port=0, verbose=False)
         self.requests = []
+        self.refusals = []
         self._lock = threading.Lock()
+
+    def refuse(self, method, key_part):
+        with self._lock:
+            self.refusals.append((method, key_part))
 
     def _server_entry(self):
         app = DomainDispatcherApplication(create_backend_app)
 
         def counting_app(environ_, start_response):
+            method, path = environ_["REQUEST_METHOD"], environ_.get("PATH_INFO", "")
             with self._lock:
-                self.requests.append((environ_["REQUEST_METHOD"], environ_.get("PATH_INFO", "")))
+                self.requests.append((method, path, environ_.get("QUERY_STRING", "")))
+                refused = any(method == m and part in path for m, part in self.refusals)
+            if refused:
+                start_response("403 Forbidden", [("Content-Type", "application/xml")])
+                return [ACCESS_DENIED]
             return app(environ_, start_response)
 
         self._server = make_server(self._ip_address, self._port, counting_app, True, request_handler=MotoRequestHandler)
@@ -50,6 +69,7 @@ class S3Server(ThreadedMotoServer):
     def reset_requests(self):
         with self._lock:
             self.requests.clear()
+            self.refusals.clear()
 
     def client(self):
         return boto3.client(
@@ -104,25 +124,39 @@ def s3_bucket(s3_server):
 def s3_storage(settings, s3_server, s3_bucket):
     """Makes S3 the default storage for this test, configured as production would be.
 
-    Returns a helper with the bucket name, a boto3 client, and the server's request log.
+    Yields a helper with the bucket name, a boto3 client, and the server's request log.
     """
     settings.STORAGES = {
         **settings.STORAGES,
         "default": storage_from_environment(s3_environment(s3_server.endpoint_url, s3_bucket)),
     }
     s3_server.reset_requests()
-    return S3Fixture(s3_server, s3_bucket)
+    yield S3Fixture(s3_server, s3_bucket, settings)
+    s3_server.reset_requests()  # no refusal outlives its test
 
 
 class S3Fixture:
-    def __init__(self, server, bucket):
+    def __init__(self, server, bucket, settings):
         self.server = server
         self.bucket = bucket
         self.client = server.client()
+        self._settings = settings
 
-    def keys(self):
-        response = self.client.list_objects_v2(Bucket=self.bucket)
-        return sorted(item["Key"] for item in response.get("Contents", []))
+    def configure(self, **environment):
+        """Rebuild the default storage from the environment plus these variables."""
+        self._settings.STORAGES = {
+            **self._settings.STORAGES,
+            "default": storage_from_environment(s3_environment(self.server.endpoint_url, self.bucket, **environment)),
+        }
+
+    def stored_keys(self):
+        paginator = self.client.get_paginator("list_objects_v2")
+        return sorted(
+            item["Key"] for page in paginator.paginate(Bucket=self.bucket) for item in page.get("Contents", [])
+        )
+
+    def put(self, key, body=b"data", **extra):
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=body, **extra)
 
     def head(self, key):
         return self.client.head_object(Bucket=self.bucket, Key=key)
@@ -132,7 +166,11 @@ class S3Fixture:
 
     @property
     def requests(self):
+        """(method, path, query string) of every request the server received."""
         return list(self.server.requests)
+
+    def methods(self):
+        return [method for method, _path, _query in self.server.requests]
 
     def reset_requests(self):
         self.server.reset_requests()

@@ -1,0 +1,147 @@
+"""Compare stored cover files with the database.
+
+Lists orphans (stored under covers/ but used by no book) and rows whose cover or thumbnail
+file is missing. A dry run unless --delete-orphans is given; exits with status 1 when it
+finds a problem, so cron or a monitoring job can alert on it.
+"""
+
+import argparse
+import re
+import sys
+from datetime import timedelta
+from itertools import islice
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from tqdm import tqdm
+
+from books.management.media import iter_stored_files
+from books.models import Book
+from covers.keys import COVER_PREFIX
+
+FILE_FIELDS = ("cover", "cover_thumbnail")
+DURATION = re.compile(r"^(\d+)([smhd])$")
+UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def duration(text):
+    match = DURATION.match(text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 90m, 24h or 7d")
+    return timedelta(**{UNITS[match[2]]: int(match[1])})
+
+
+def batched(items, size):
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+class Command(BaseCommand):
+    help = (
+        "Compare stored covers (the bucket or MEDIA_ROOT) with the database: list orphaned files "
+        "and books whose file is missing. Exits with status 1 when it finds a problem."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--delete-orphans",
+            action="store_true",
+            help="Delete orphans older than the grace period (without it, nothing is changed).",
+        )
+        parser.add_argument(
+            "--older-than",
+            type=duration,
+            default=duration("24h"),
+            metavar="DURATION",
+            help="Grace period, e.g. 90m, 24h, 7d (default 24h). Younger orphans may be uploads whose "
+            "transaction has not committed yet: they are listed but never deleted or counted as problems.",
+        )
+        parser.add_argument("--page-size", type=int, default=1000, help="Objects listed per request (max 1000).")
+        parser.add_argument("--no-progress", action="store_true", help="No progress bar (shown on a terminal).")
+
+    def handle(self, *args, delete_orphans, older_than, page_size, no_progress, **options):
+        storage = Book._meta.get_field("cover").storage
+        progress = {"disable": True if no_progress else None, "file": sys.stderr}
+
+        # Snapshot of what the database uses, taken before listing: a cover uploaded and
+        # committed meanwhile is younger than the grace period, so it is never deleted.
+        used = {}
+        for row in Book.objects.values_list("pk", *FILE_FIELDS).iterator(chunk_size=2000):
+            for field, name in zip(FILE_FIELDS, row[1:], strict=True):
+                if name:
+                    used[name] = (row[0], field)
+
+        cutoff = timezone.now() - older_than
+        found, orphans, recent = set(), [], []
+        listed = 0
+        for stored in tqdm(
+            iter_stored_files(storage, COVER_PREFIX, page_size), desc="Listing", unit=" files", **progress
+        ):
+            listed += 1
+            if stored.name in used:
+                found.add(stored.name)
+            elif stored.modified <= cutoff:
+                orphans.append(stored)
+            else:
+                recent.append(stored)
+
+        missing = []
+        for name, (pk, field) in sorted(used.items(), key=lambda item: (str(item[1][0]), item[1][1])):
+            # Files outside covers/ (none by default) were not listed: ask for them one by one.
+            if name not in found and (name.startswith(COVER_PREFIX) or not storage.exists(name)):
+                missing.append((pk, field, name))
+
+        for stored in orphans:
+            self.stdout.write(f"orphan: {stored.name} ({stored.size} bytes, {stored.modified:%Y-%m-%d %H:%M} UTC)")
+        for stored in recent:
+            self.stdout.write(f"recent orphan, within the grace period: {stored.name}")
+        for pk, field, name in missing:
+            self.stdout.write(f"missing file: book {pk} {field} {name}")
+
+        deleted = failed = 0
+        if delete_orphans and orphans:
+            deleted, failed = self.delete(storage, orphans, progress)
+
+        summary = (
+            f"{listed} files listed, {len(used)} used by books: {len(orphans)} orphans older than "
+            f"{options_duration(older_than)}, {len(recent)} younger, {len(missing)} missing files."
+        )
+        if delete_orphans:
+            summary += f" Deleted {deleted} orphans" + (f", {failed} could not be deleted." if failed else ".")
+        elif orphans:
+            summary += " Dry run: run again with --delete-orphans to delete the orphans."
+        self.stdout.write(summary)
+        if orphans or missing:
+            raise CommandError(f"{len(orphans) + len(missing)} problems found", returncode=1)
+
+    def delete(self, storage, orphans, progress):
+        deleted = failed = 0
+        with tqdm(total=len(orphans), desc="Deleting", unit=" files", **progress) as bar:
+            for batch in batched(orphans, 500):
+                names = [stored.name for stored in batch]
+                # Checked again just before deleting: a row may have been restored or
+                # written since the snapshot. A used file is never deleted.
+                now_used = set()
+                for field in FILE_FIELDS:
+                    now_used.update(Book.objects.filter(**{f"{field}__in": names}).values_list(field, flat=True))
+                for name in names:
+                    if name in now_used:
+                        self.stdout.write(f"kept {name}: a book uses it now")
+                    else:
+                        try:
+                            storage.delete(name)
+                            deleted += 1
+                        except Exception as exc:
+                            failed += 1
+                            self.stderr.write(f"could not delete {name}: {type(exc).__name__}: {exc}")
+                    bar.update(1)
+        return deleted, failed
+
+
+def options_duration(value):
+    seconds = int(value.total_seconds())
+    for unit, size in (("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

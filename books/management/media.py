@@ -1,0 +1,87 @@
+"""What a storage holds, listed a page at a time: shared by media_audit and media_copy.
+
+Django's Storage API has no "list with sizes and dates": `listdir()` plus `size()` and
+`get_modified_time()` would cost two requests per object on S3. So the two backends this
+site uses are listed natively (ListObjectsV2 pages of up to 1000 keys, os.scandir), and any
+other backend falls back to that portable but slow path.
+"""
+
+import os
+import posixpath
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.core.files.storage import FileSystemStorage
+from django.utils.functional import LazyObject, empty
+
+try:
+    from storages.backends.s3 import S3Storage
+except ImportError:  # pragma: no cover - django-storages is a runtime dependency
+    S3Storage = None
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    name: str  # as the database stores it: relative to MEDIA_ROOT, or to AWS_LOCATION
+    size: int
+    modified: datetime
+
+
+def concrete(storage):
+    """The storage behind Django's lazy `default_storage`, for isinstance() tests."""
+    if isinstance(storage, LazyObject):
+        if storage._wrapped is empty:
+            storage._setup()
+        return storage._wrapped
+    return storage
+
+
+def is_s3(storage):
+    return S3Storage is not None and isinstance(concrete(storage), S3Storage)
+
+
+def iter_stored_files(storage, prefix="", page_size=1000):
+    """Every file under `prefix` ("covers/"), in no particular order, one page at a time."""
+    storage = concrete(storage)
+    if is_s3(storage):
+        yield from _iter_s3(storage, prefix, page_size)
+    elif isinstance(storage, FileSystemStorage):
+        yield from _iter_local(storage, prefix)
+    else:
+        yield from _iter_generic(storage, prefix.rstrip("/"))
+
+
+def _iter_s3(storage, prefix, page_size):
+    location = storage.location.strip("/")
+    location_prefix = f"{location}/" if location else ""
+    paginator = storage.connection.meta.client.get_paginator("list_objects_v2")
+    pages = paginator.paginate(
+        Bucket=storage.bucket_name, Prefix=location_prefix + prefix, PaginationConfig={"PageSize": page_size}
+    )
+    for page in pages:
+        for item in page.get("Contents", ()):
+            if item["Key"].endswith("/"):
+                continue  # a "folder" marker some tools create, not a file
+            yield StoredFile(item["Key"][len(location_prefix) :], item["Size"], item["LastModified"])
+
+
+def _iter_local(storage, prefix):
+    root = storage.location
+    start = os.path.join(root, prefix)
+    if not os.path.isdir(start):
+        return
+    for directory, _subdirectories, files in os.walk(start):
+        for filename in files:
+            path = os.path.join(directory, filename)
+            stat = os.stat(path)
+            name = os.path.relpath(path, root).replace(os.sep, "/")
+            yield StoredFile(name, stat.st_size, datetime.fromtimestamp(stat.st_mtime, tz=UTC))
+
+
+def _iter_generic(storage, directory):
+    subdirectories, files = storage.listdir(directory)
+    for filename in files:
+        name = posixpath.join(directory, filename)
+        yield StoredFile(name, storage.size(name), storage.get_modified_time(name))
+    for subdirectory in subdirectories:
+        yield from _iter_generic(storage, posixpath.join(directory, subdirectory))
