@@ -1,19 +1,60 @@
 """Steps the journeys share: what a member does with the keyboard and mouse."""
 
+import io
 import re
+import textwrap
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image, ImageDraw, ImageFont
 from playwright.sync_api import Page, expect
 
-from tests.factories import image_bytes
+from books.forms import BookForm
+from books.services import save_book
 
 PASSWORD = "correct-horse-battery"  # the factories' password; a test value, not a credential
 
 
-def cover_file(folder, name="cover.jpg", fmt="JPEG", size=(300, 450), color=(30, 90, 160)):
+COVER_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf"  # Debian: fonts-dejavu-core
+
+
+def _cover_font(size):
+    try:
+        return ImageFont.truetype(COVER_FONT, size)
+    except OSError:
+        return ImageFont.load_default(size=size)  # lacks accented letters, still legible
+
+
+def cover_image(title, *, fmt="JPEG", size=(300, 450), color=(30, 90, 160)):
+    """A real cover picture with its title on it, so screenshots show which book is which."""
+    image = Image.new("RGB", size, color)
+    draw = ImageDraw.Draw(image)
+    width, height = size
+    draw.rectangle((0, int(height * 0.62), width, int(height * 0.64)), fill=(255, 255, 255))
+    font = _cover_font(max(12, width // 9))
+    lines = textwrap.wrap(title, width=11) or [""]
+    y = int(height * 0.14)
+    for line in lines[:4]:
+        draw.text((width // 12, y), line, fill=(255, 255, 255), font=font)
+        y += int(font.size * 1.25)
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def cover_file(folder, name="cover.jpg", *, title="", **kwargs):
     """A real image on disk, as a member would pick it in the file chooser."""
     path = folder / name
-    path.write_bytes(image_bytes(fmt, size=size, color=color))
+    path.write_bytes(cover_image(title, **kwargs))
     return path
+
+
+def book_with_cover(creator, title, color, **fields):
+    """A book stored the way the site stores one, cover and thumbnail in the bucket, without the browser."""
+    upload = SimpleUploadedFile(f"{title}.jpg", cover_image(title, color=color), content_type="image/jpeg")
+    data = {"title": title, "author": fields.pop("author", "Ursula K. Le Guin"), "price": "11.00", **fields}
+    form = BookForm(data=data, files={"cover": upload})
+    assert form.is_valid(), form.errors
+    return save_book(form, creator=creator)
 
 
 def field(page: Page, label):

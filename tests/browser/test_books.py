@@ -10,6 +10,7 @@ from books.models import Book, Review
 from tests.browser.steps import (
     add_book,
     assert_page_is_accessible,
+    book_with_cover,
     cover_file,
     field,
     fill_book_form,
@@ -43,7 +44,7 @@ def test_member_adds_book_with_cover_and_sees_it_load_on_detail_and_list(
     expect(page.get_by_text("No books yet — add the first one.")).to_be_visible()
     screenshot("empty-list")
 
-    add_book(page, title="Kindred", cover=cover_file(tmp_path), screenshot=screenshot)
+    add_book(page, title="Kindred", cover=cover_file(tmp_path, title="Kindred"), screenshot=screenshot)
     assert_page_is_accessible(page)
     expect(page.get_by_role("status").filter(has_text="“Kindred” was added.")).to_be_visible()
     cover = cover_on_detail(page)
@@ -67,7 +68,7 @@ def test_creator_replaces_cover_then_reviews_with_keyboard_rating_and_finds_book
     page, site, alice, page_problems, screenshot, tmp_path
 ):
     log_in(page, "alice")
-    add_book(page, title="Parable of the Sower", cover=cover_file(tmp_path, "blue.jpg"))
+    add_book(page, title="Parable of the Sower", cover=cover_file(tmp_path, "blue.jpg", title="Parable of the Sower"))
     first_cover_src = cover_on_detail(page).get_attribute("src")
     first_keys = site.s3.keys()
 
@@ -77,7 +78,9 @@ def test_creator_replaces_cover_then_reviews_with_keyboard_rating_and_finds_book
     fill_book_form(
         page,
         title="Parable of the Talents",
-        cover=cover_file(tmp_path, "red.png", fmt="PNG", size=(400, 600), color=(190, 40, 40)),
+        cover=cover_file(
+            tmp_path, "red.png", title="Parable of the Talents", fmt="PNG", size=(400, 600), color=(150, 40, 40)
+        ),
     )
     expect(page.locator("#cover-preview")).to_be_visible()
     assert_page_is_accessible(page)
@@ -128,26 +131,50 @@ def test_creator_replaces_cover_then_reviews_with_keyboard_rating_and_finds_book
     page_problems.assert_none()
 
 
+CATALOGUE = [
+    ("A Wizard of Earthsea", "Ursula K. Le Guin", (38, 70, 120), 5),
+    ("The Dispossessed", "Ursula K. Le Guin", (150, 70, 30), 4),
+    ("Kindred", "Octavia E. Butler", (110, 30, 50), 5),
+    ("Middlemarch", "George Eliot", (40, 100, 80), 4),
+    ("Invisible Cities", "Italo Calvino", (70, 60, 130), 5),
+    ("Beloved", "Toni Morrison", (120, 90, 20), None),
+    ("The Remains of the Day", "Kazuo Ishiguro", (30, 90, 110), 3),
+    ("Things Fall Apart", "Chinua Achebe", (140, 50, 40), 4),
+    ("Pedro Páramo", "Juan Rulfo", (60, 60, 60), None),
+    ("Mrs Dalloway", "Virginia Woolf", (100, 40, 100), 4),
+    ("The Master and Margarita", "Mikhail Bulgakov", (20, 20, 60), 5),
+    ("Solaris", "Stanisław Lem", (20, 110, 140), 4),
+]
+
+
 def test_visitor_pages_through_thirty_books(page, site, transactional_db, page_problems, screenshot):
-    books = BookFactory.create_batch(30)
-    ReviewFactory(book=books[-1], rating=5)
-    books[-1].refresh_review_stats()
+    creator = UserFactory(username="alice")
+    oldest = BookFactory.create_batch(30 - len(CATALOGUE), creator=creator)
+    for title, author, color, rating in CATALOGUE:
+        book = book_with_cover(creator, title, color, author=author)
+        if rating:
+            ReviewFactory(book=book, rating=rating)
+            book.refresh_review_stats()
+
     page.goto("/books/")
     expect(page.locator("article.book-card")).to_have_count(24)
     expect(page.get_by_text("30 books, showing 1–24")).to_be_visible()
     expect(page.get_by_text("Page 1 of 2")).to_be_visible()
-    newest = card(page, books[-1].title)
-    expect(newest).to_contain_text("5.0")
+    newest = card(page, "Solaris")
+    expect(newest).to_contain_text("Stanisław Lem")
+    expect(newest).to_contain_text("Average rating 4.0 out of 5")
+    for title, *_ in CATALOGUE[-6:]:  # the first row
+        assert image_natural_width(card(page, title).locator("img")) > 0, f"the thumbnail of {title} did not load"
     assert_page_is_accessible(page)
-    screenshot("list-page-1", full_page=True)
-
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot("list-page-1")
     pages = page.get_by_role("navigation", name="Pages")
     pages.get_by_role("link", name="Next").focus()
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"\?page=2$"))
     expect(page.locator("article.book-card")).to_have_count(6)
     expect(page.get_by_text("Page 2 of 2")).to_be_visible()
-    expect(card(page, books[0].title)).to_be_visible()  # the oldest book is last
+    expect(card(page, oldest[0].title)).to_be_visible()  # the oldest book is last
     screenshot("list-page-2")
 
     pages.get_by_role("link", name="Previous").click()
@@ -223,7 +250,7 @@ def test_hostile_upload_shows_its_error_beside_the_cover_field_and_keeps_the_val
 
 def test_creator_deletes_book_only_after_the_confirmation_page(page, site, alice, page_problems, screenshot, tmp_path):
     log_in(page, "alice")
-    add_book(page, title="Wild Seed", cover=cover_file(tmp_path))
+    add_book(page, title="Wild Seed", cover=cover_file(tmp_path, title="Wild Seed", color=(40, 110, 70)))
     book = Book.objects.get(title="Wild Seed")
     ReviewFactory(book=book, rating=3)
     book.refresh_review_stats()
