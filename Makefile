@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test lint install install-dev clean
+.PHONY: screenshots
 
 # Serve the site at http://127.0.0.1:8000 with SQLite and local media. No prompt.
 run: $(VENV)/.installed
@@ -34,3 +35,8 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/pyth
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
+
+# Run the browser journeys and refresh the README's screenshots in docs/screenshots/.
+screenshots: $(VENV)/.installed-dev
+	$(BIN)/pytest -m browser tests/browser
+	$(BIN)/python -m tests.browser.readme_screenshots

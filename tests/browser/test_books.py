@@ -78,6 +78,7 @@ def test_creator_replaces_cover_then_reviews_with_keyboard_rating_and_finds_book
     fill_book_form(
         page,
         title="Parable of the Talents",
+        description="The second Earthseed novel: Lauren Olamina's community, years later.",
         cover=cover_file(
             tmp_path, "red.png", title="Parable of the Talents", fmt="PNG", size=(400, 600), color=(150, 40, 40)
         ),
@@ -88,6 +89,7 @@ def test_creator_replaces_cover_then_reviews_with_keyboard_rating_and_finds_book
     page.get_by_role("button", name="Save changes").click()
 
     expect(page.get_by_role("heading", level=1, name="Parable of the Talents")).to_be_visible()
+    expect(page.get_by_text("The second Earthseed novel")).to_be_visible()
     cover = cover_on_detail(page)
     assert cover.get_attribute("src") != first_cover_src
     assert image_natural_width(cover) == 400
@@ -115,7 +117,10 @@ def test_creator_replaces_cover_then_reviews_with_keyboard_rating_and_finds_book
     expect(review).to_contain_text("Rated 4 out of 5")
     expect(page.locator(".book-rating").first).to_contain_text("Average rating 4.0 out of 5")
     assert Review.objects.get().rating == 4
-    screenshot("detail-with-review", full_page=True)
+    page.get_by_role("button", name="Close this message").click()
+    expect(page.get_by_role("status").filter(has_text="your review was posted")).to_have_count(0)
+    page.evaluate("window.scrollTo(0, 0)")  # the redirect scrolled to the new review (#review-N)
+    screenshot("detail-with-review")
 
     search = navigation(page).get_by_role("searchbox", name="Search books by title or author")
     search.fill("talents")
