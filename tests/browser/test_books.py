@@ -96,8 +96,9 @@ def test_creator_replaces_cover_then_reviews_with_keyboard_rating_and_finds_book
     new_keys = site.s3.keys()
     assert len(new_keys) == 2 and not set(new_keys) & set(first_keys), "the replaced cover was removed from S3"
 
-    # The review, with the rating chosen by keyboard only: Tab into the radio group, arrows to 4 stars.
-    field(page, "Your review").fill("Harder to read than the first, and better for it.")
+    # The rating chosen by keyboard only: Tab into the radio group, arrows to 4 stars, Enter to send.
+    review_text = field(page, "Your review")
+    review_text.focus()
     page.keyboard.press("Tab")
     expect(page.get_by_label("No rating")).to_be_focused()
     for _ in range(4):
@@ -109,7 +110,15 @@ def test_creator_replaces_cover_then_reviews_with_keyboard_rating_and_finds_book
     assert focus_ring == "solid", "the focused star shows a focus ring"
     assert_page_is_accessible(page)
     screenshot("rating-chosen-by-keyboard")
-    page.keyboard.press("Enter")  # submits the form from the focused radio
+    page.keyboard.press("Enter")  # submits the form from the focused radio; with no text it is refused
+
+    expect(review_text).to_have_class(re.compile(r"\bis-invalid\b"))
+    expect(page.locator("#error_1_id_review")).to_have_text("This field is required.")
+    expect(page.get_by_label("4 stars")).to_be_checked()  # the chosen rating is kept
+    assert not Review.objects.exists()
+    screenshot("review-error")
+    review_text.fill("Harder to read than the first, and better for it.")
+    page.get_by_role("button", name="Submit Review").click()
 
     expect(page.get_by_role("status").filter(has_text="your review was posted")).to_be_visible()
     review = page.locator("article.review").last
@@ -173,6 +182,15 @@ def test_visitor_pages_through_thirty_books(page, site, transactional_db, page_p
     assert_page_is_accessible(page)
     page.evaluate("window.scrollTo(0, 0)")
     screenshot("list-page-1")
+
+    # From the keyboard: the first Tab offers to skip the navigation, the next one reaches the first book.
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(card(page, "Solaris").get_by_role("link", name="Solaris")).to_be_focused()
     pages = page.get_by_role("navigation", name="Pages")
     pages.get_by_role("link", name="Next").focus()
     page.keyboard.press("Enter")
