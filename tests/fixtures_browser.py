@@ -18,10 +18,6 @@ import pytest
 
 from tests.fixtures_s3 import S3Fixture
 
-# Playwright's sync API runs an event loop in the test's thread; Django's ORM calls made
-# from the test itself (factories, assertions) are still plain synchronous calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = os.environ.get("BOOKSTORE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -68,6 +64,10 @@ def browser():
         from playwright.sync_api import sync_playwright
     except ImportError:
         _browser_unavailable("the playwright package is not installed")
+    # Playwright's sync API keeps an event loop in the test thread for the rest of the session;
+    # the ORM calls the tests make beside it (factories, assertions) are still plain
+    # synchronous calls, which Django would otherwise refuse next to a running loop.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     playwright = sync_playwright().start()
     try:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -181,7 +181,7 @@ def page(context, page_problems, request):
         folder = SCREENSHOTS / "failures"
         folder.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=folder / f"{_safe_name(request.node.name)}.png", full_page=True)
-    if not page_problems.checked:
+    elif not page_problems.checked:
         page_problems.assert_none()
 
 
