@@ -7,6 +7,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 .PHONY: run test lint install install-dev clean
 .PHONY: serve
 
+.PHONY: screenshots
+
 # Serve the site at http://127.0.0.1:8000 with SQLite and local media. No prompt.
 run: $(VENV)/.installed
 	DJANGO_DEBUG=true $(BIN)/python manage.py migrate --noinput
@@ -49,3 +51,8 @@ serve: $(VENV)/.installed
 # an upload takes to fail when the endpoint is dead (bench/s3_requests.py).
 bench-s3: $(VENV)/.installed-dev
 	$(BIN)/python bench/s3_requests.py
+
+# Run the browser journeys and refresh the README's screenshots in docs/screenshots/.
+screenshots: $(VENV)/.installed-dev
+	$(BIN)/pytest -m browser tests/browser
+	$(BIN)/python -m tests.browser.readme_screenshots

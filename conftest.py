@@ -8,7 +8,7 @@ from django.core.cache import caches
 
 from tests.factories import BookFactory, UserFactory
 
-pytest_plugins = ["tests.fixtures_s3"]
+pytest_plugins = ["tests.fixtures_s3", "tests.fixtures_browser"]
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,45 @@
+"""The interface on a phone-sized screen, driven from the keyboard."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.steps import assert_page_is_accessible, book_with_cover, image_natural_width, navigation
+from tests.factories import ReviewFactory, UserFactory
+
+pytestmark = pytest.mark.browser
+
+
+def test_phone_visitor_opens_the_menu_by_keyboard_and_searches(page, site, transactional_db, page_problems, screenshot):
+    book = book_with_cover(UserFactory(username="alice"), "The Left Hand of Darkness", (60, 80, 110))
+    ReviewFactory(book=book, rating=5, review="Cold, strange and warm at once.")
+    book.refresh_review_stats()
+    page.set_viewport_size({"width": 390, "height": 844})
+
+    page.goto("/books/")
+    search = navigation(page).get_by_role("searchbox", name="Search books by title or author")
+    expect(search).to_be_hidden()
+    menu = navigation(page).get_by_role("button", name="Toggle navigation")
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    menu.focus()
+    page.keyboard.press("Enter")  # Bootstrap's collapse, from the packaged script the CSP allows
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    expect(search).to_be_visible()
+    expect(page.locator("#navbar-main")).to_have_class("navbar-collapse collapse show")  # opening finished
+    screenshot("phone-menu-open")
+
+    search.fill("left hand")
+    search.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Books matching “left hand”")
+    thumbnail = page.locator("article.book-card img")
+    assert image_natural_width(thumbnail) > 0
+    card_width = page.locator("article.book-card").bounding_box()["width"]
+    assert 120 < card_width < 390 / 2, "two cards a row on a phone"
+    screenshot("phone-search-results")
+
+    page.locator("article.book-card a").click()
+    cover = page.get_by_role("img", name="Cover of The Left Hand of Darkness")
+    assert image_natural_width(cover) > 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, "nothing sticks out sideways"
+    assert_page_is_accessible(page)
+    screenshot("phone-detail", full_page=True)
+    page_problems.assert_none()
