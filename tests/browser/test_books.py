@@ -50,7 +50,7 @@ def test_member_adds_book_with_cover_and_sees_it_load_on_detail_and_list(
     cover = cover_on_detail(page)
     assert cover.get_attribute("src").startswith(site.s3.server.endpoint_url), "the cover is served from S3"
     assert image_natural_width(cover) > 0, "the cover image did not load"
-    assert len(site.s3.keys()) == 2, "the cover and its thumbnail are in the bucket"
+    assert len(site.s3.stored_keys()) == 2, "the cover and its thumbnail are in the bucket"
     screenshot("detail")
 
     navigation(page).get_by_role("link", name="Books", exact=True).click()
@@ -70,7 +70,7 @@ def test_creator_replaces_cover_then_reviews_with_keyboard_rating_and_finds_book
     log_in(page, "alice")
     add_book(page, title="Parable of the Sower", cover=cover_file(tmp_path, "blue.jpg", title="Parable of the Sower"))
     first_cover_src = cover_on_detail(page).get_attribute("src")
-    first_keys = site.s3.keys()
+    first_keys = site.s3.stored_keys()
 
     page.get_by_role("link", name="Edit").click()
     current = page.get_by_role("img", name="Current cover of Parable of the Sower")
@@ -93,7 +93,7 @@ def test_creator_replaces_cover_then_reviews_with_keyboard_rating_and_finds_book
     cover = cover_on_detail(page)
     assert cover.get_attribute("src") != first_cover_src
     assert image_natural_width(cover) == 400
-    new_keys = site.s3.keys()
+    new_keys = site.s3.stored_keys()
     assert len(new_keys) == 2 and not set(new_keys) & set(first_keys), "the replaced cover was removed from S3"
 
     # The rating chosen by keyboard only: Tab into the radio group, arrows to 4 stars, Enter to send.
@@ -265,7 +265,7 @@ def test_hostile_upload_shows_its_error_beside_the_cover_field_and_keeps_the_val
     expect(field(page, "Price")).to_have_value("19.99")
     expect(field(page, "Description")).to_have_value("The Xenogenesis trilogy.")
     assert not Book.objects.exists()
-    assert site.s3.keys() == []
+    assert site.s3.stored_keys() == []
     assert_page_is_accessible(page)
     screenshot("form-with-error")
     page_problems.assert_none()
@@ -277,7 +277,7 @@ def test_creator_deletes_book_only_after_the_confirmation_page(page, site, alice
     book = Book.objects.get(title="Wild Seed")
     ReviewFactory(book=book, rating=3)
     book.refresh_review_stats()
-    assert len(site.s3.keys()) == 2
+    assert len(site.s3.stored_keys()) == 2
 
     page.get_by_role("link", name="Delete").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Delete “Wild Seed”?")
@@ -296,5 +296,5 @@ def test_creator_deletes_book_only_after_the_confirmation_page(page, site, alice
     screenshot("after-delete")
     assert not Book.objects.filter(pk=book.pk).exists()
     assert not Review.objects.exists()
-    assert site.s3.keys() == [], "the cover and thumbnail were removed from S3"
+    assert site.s3.stored_keys() == [], "the cover and thumbnail were removed from S3"
     page_problems.assert_none()
