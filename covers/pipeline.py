@@ -186,8 +186,10 @@ def scale_down(image, max_edge):
     size = fit_within(image.size, (max_edge, max_edge))
     if size == image.size:
         return image
-    # reducing_gap: a cheap box reduction first, then Lanczos over the last 3x.
-    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    # Bicubic, not Lanczos: on a 12 MP photo the filter is the pipeline's largest cost and
+    # at a cover's display size the two are indistinguishable. reducing_gap: for large
+    # factors a cheap box reduction first, then the filter over the last 3x.
+    return image.resize(size, Image.Resampling.BICUBIC, reducing_gap=3.0)
 
 
 def apply_orientation(image):
