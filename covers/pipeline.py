@@ -72,7 +72,7 @@ def process_cover(upload):
     return process_bytes(data, formats)
 
 
-def process_bytes(data, formats=tuple(EXTENSIONS)):
+def process_bytes(data, formats=("JPEG", "PNG", "WEBP")):
     """Decode `data` (already size- and type-checked) and write the cover and thumbnail."""
     max_edge = settings.COVER_MAX_EDGE
     with open_image(data, formats) as source:
@@ -125,6 +125,8 @@ def decode(source, data, max_edge):
         source.load()
     except ValidationError:
         raise
+    except Image.DecompressionBombError as exc:
+        raise validation.too_many_pixels(validation.pixel_limit() + 1, validation.pixel_limit(), str(exc)) from exc
     except Exception as exc:
         raise _damaged_from(exc) from exc
     return source

@@ -16,10 +16,10 @@ from PIL import Image
 
 logger = logging.getLogger(__name__)
 
-# libmagic's answer -> the Pillow formats that may decode it. Pillow opens a JPEG that
-# carries several pictures (phone cameras' MPO) as "MPO"; only its first picture is used.
+# libmagic's answer -> the Pillow formats that may decode it. (Pillow's JPEG opener hands
+# a JPEG carrying several pictures, as phone cameras write, back as format "MPO".)
 ALLOWED_MIME_TYPES = {
-    "image/jpeg": ("JPEG", "MPO"),
+    "image/jpeg": ("JPEG",),
     "image/png": ("PNG",),
     "image/webp": ("WEBP",),
 }
@@ -47,7 +47,9 @@ def check_size(upload):
     `upload.size` is the number of bytes Django actually received, not a header the
     browser sent, so nothing needs to be read to refuse a huge file.
     """
-    size = upload.size or 0
+    size = getattr(upload, "size", None)
+    if size is None:
+        return  # not counted (a plain file object): read_upload's cap still applies
     if size == 0:
         raise refuse(EMPTY, "empty", "zero bytes")
     limit = settings.COVER_MAX_UPLOAD_BYTES

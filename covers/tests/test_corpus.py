@@ -180,6 +180,20 @@ def srgb_tagged_jpeg():
     return images.jpeg(Image.new("RGB", (60, 90), GREEN), icc_profile=images.srgb_profile())
 
 
+def jpeg_declaring(width, height):
+    """A small JPEG whose frame header (SOF0) is patched to declare width x height."""
+    data = bytearray(images.jpeg(images.solid((16, 16))))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = height.to_bytes(2, "big") + width.to_bytes(2, "big")
+    return bytes(data)
+
+
+def mpo_two_pictures():
+    """A camera MPO (JPEG with a second picture appended the standard way); the first is kept."""
+    first, second = Image.new("RGB", (120, 180), RED), Image.new("RGB", (120, 180), BLUE)
+    return images.encode(first, "MPO", save_all=True, append_images=[second])
+
+
 def large_dimensions():
     return images.jpeg(images.two_halves((3000, 4500), RED, BLUE), quality=70)
 
@@ -270,12 +284,19 @@ CORPUS = [
         "The image is 52 megapixels; the limit is 40.",
         name="cover.png",
     ),
+    refused(
+        "jpeg-declaring-60000x60000",
+        lambda: jpeg_declaring(60000, 60000),
+        "too_many_pixels",
+        "The image is 3600 megapixels; the limit is 40.",
+    ),
     refused("over-the-size-cap", over_the_size_cap, "too_large", "The file is 7.3 MB; the limit is 5 MB."),
     accepted("jpeg-with-script-and-php-appended", jpeg_with_script_and_php_appended, "JPEG"),
     accepted("jpeg-with-gps-exif-xmp-iptc-comment", jpeg_with_private_metadata, "JPEG"),
     accepted("exif-rotated-jpeg", exif_rotated, "JPEG", upright),
     accepted("exif-upside-down-png", exif_upside_down_png, "JPEG", upright, name="cover.png"),
     accepted("cmyk-jpeg", cmyk_jpeg, "JPEG", is_red),
+    accepted("mpo-two-pictures", mpo_two_pictures, "JPEG", first_frame_red),
     accepted("16-bit-grey-png", sixteen_bit_grey_png, "JPEG", grey_near(156), name="cover.png"),
     accepted("16-bit-rgb-png", images.sixteen_bit_rgb_png, "JPEG", rgb_near((233, 117, 19)), name="cover.png"),
     accepted("animated-webp", lambda: images.animated("WEBP"), "JPEG", first_frame_red, name="cover.webp"),
