@@ -51,7 +51,6 @@ RUNS = 7
 
 def photo(size):
     """Photo-like pixels: smooth gradients (sky, light falloff) with sensor-like noise."""
-    width, height = size
     horizontal = Image.linear_gradient("L").rotate(90).resize(size)
     vertical = Image.linear_gradient("L").resize(size)
     radial = Image.radial_gradient("L").resize(size)

@@ -77,12 +77,16 @@ def process_bytes(data, formats=("JPEG", "PNG", "WEBP")):
     max_edge = settings.COVER_MAX_EDGE
     with open_image(data, formats) as source:
         image = decode(source, data, max_edge)
-        image = to_display_mode(image)
-        image = scale_down(image, max_edge)
-        image = apply_orientation(image)
-        output_format = choose_format(image, source.format)
-        cover = encode(image, output_format)
-        thumbnail = encode(make_thumbnail(image, settings.COVER_THUMBNAIL_SIZE), output_format)
+        try:
+            image = to_display_mode(image)
+            image = scale_down(image, max_edge)
+            image = apply_orientation(image)
+            output_format = choose_format(image, source.format)
+            cover = encode(image, output_format)
+            thumbnail = encode(make_thumbnail(image, settings.COVER_THUMBNAIL_SIZE), output_format)
+        except Exception as exc:
+            # Metadata (EXIF, colour profiles) is still parsed here: a refusal, never a 500.
+            raise _damaged_from(exc) from exc
     return ProcessedCover(image=cover, thumbnail=thumbnail)
 
 

@@ -24,10 +24,9 @@ def solid(size=(120, 180), color=(200, 30, 30), mode="RGB"):
     return Image.new(mode, size, color)
 
 
-def photo(size=(160, 240), seed_sigma=40):
+def photo(size=(160, 240), sigma=40):
     """Photo-like pixels (noise over gradients), so that JPEG data is not trivially small."""
-    width, height = size
-    noise = Image.effect_noise(size, seed_sigma)
+    noise = Image.effect_noise(size, sigma)
     red = Image.linear_gradient("L").resize(size)
     green = Image.linear_gradient("L").rotate(90).resize(size)
     blue = Image.blend(noise, Image.radial_gradient("L").resize(size), 0.5)
