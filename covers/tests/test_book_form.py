@@ -49,3 +49,13 @@ def test_valid_cover_gives_the_form_a_processed_cover_and_thumbnail_size():
     assert form.is_valid(), form.errors
     assert form.new_cover.image.format == "JPEG"
     assert (form.new_cover.thumbnail.width, form.new_cover.thumbnail.height) == (240, 360)
+
+
+def test_list_page_shows_the_thumbnail_with_its_width_and_height(member_client):
+    cover = SimpleUploadedFile("a.png", images.encode(images.solid((800, 1000)), "PNG"))
+    post(member_client, "/books/create/", cover, "Kindred")
+    book = Book.objects.get()
+    content = member_client.get("/books/").content.decode()
+    assert f'src="{book.cover_thumbnail.url}"' in content
+    assert 'width="240" height="300"' in content
+    assert book.cover.url not in content  # the list never loads full-size covers
