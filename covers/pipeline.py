@@ -192,10 +192,13 @@ def scale_down(image, max_edge):
     size = fit_within(image.size, (max_edge, max_edge))
     if size == image.size:
         return image
-    # Bicubic, not Lanczos: on a 12 MP photo the filter is the pipeline's largest cost and
-    # at a cover's display size the two are indistinguishable. reducing_gap: for large
-    # factors a cheap box reduction first, then the filter over the last 3x.
-    return image.resize(size, Image.Resampling.BICUBIC, reducing_gap=3.0)
+    # Pillow's bilinear is an antialiased triangle filter, not point sampling. On a 12 MP
+    # photo this resize is the pipeline's largest cost (bilinear ~0.5x Lanczos, ~0.7x
+    # bicubic CPU, see bench/covers.py), and the stored cover is always shown smaller
+    # than 2400 px, so the browser's own downscale hides the difference. The thumbnail,
+    # seen at its real size, keeps Lanczos. reducing_gap: for large factors a cheap box
+    # reduction first, then the filter over the last 3x.
+    return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=3.0)
 
 
 def apply_orientation(image):
