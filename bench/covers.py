@@ -247,8 +247,8 @@ def main():
                 f"{label:38}{len(data) / 1e6:>9.2f}{pixels_of(data) / 1e6:>7.0f}"
                 f"{result['rss_kib'] / 1024:>9.0f}{result['traced'] / 1e6:>11.1f}  {result['outcome']}"
             )
-    print(f"\nCOVER_MAX_PIXELS={settings.COVER_MAX_PIXELS}: the worst accepted case is RGBA at the cap,")
-    print(f"about {settings.COVER_MAX_PIXELS * 4 / 1e6:.0f} MB for the decoded pixels plus the scaled copy.")
+    print(f"\nPillow keeps 4 bytes per pixel (RGB too): at COVER_MAX_PIXELS={settings.COVER_MAX_PIXELS} the")
+    print(f"decoded image is {settings.COVER_MAX_PIXELS * 4 / 1e6:.0f} MB, plus the resize's working copies.")
 
 
 if __name__ == "__main__":
