@@ -1,6 +1,8 @@
 from django import forms
+from django.conf import settings
 
 from covers import ProcessedCover, process_cover
+from covers.validation import EMPTY
 
 from .models import Book, Review
 
@@ -19,7 +21,8 @@ class BookForm(forms.ModelForm):
     cover = forms.FileField(
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": COVER_ACCEPT}),
-        help_text="Optional. A JPEG, PNG or WebP image.",
+        # Django refuses an empty file before clean_cover runs: same words as the pipeline.
+        error_messages={"empty": EMPTY},
     )
 
     class Meta:
@@ -31,6 +34,7 @@ class BookForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # The current cover is the field's initial value, so the widget offers "Clear".
         self.fields["cover"].initial = self.instance.cover or None
+        self.fields["cover"].help_text = cover_help_text()
         self.fields["price"].widget.attrs.setdefault("min", "0")
 
     def clean_cover(self):
@@ -49,6 +53,12 @@ class BookForm(forms.ModelForm):
     @property
     def clears_cover(self):
         return self.cleaned_data.get("cover") is False
+
+
+def cover_help_text():
+    megabytes = settings.COVER_MAX_UPLOAD_BYTES / (1024 * 1024)
+    megapixels = settings.COVER_MAX_PIXELS / 1_000_000
+    return f"Optional. A JPEG, PNG or WebP image, up to {megabytes:g} MB and {megapixels:g} megapixels."
 
 
 class ReviewForm(forms.ModelForm):

@@ -2,23 +2,44 @@
 
 Plain functions that know nothing of views or storage. Forms call `process_cover`; it
 either returns a `ProcessedCover` or raises a `ValidationError` whose message a person
-understands.
+understands (see `covers.validation` for the checks and their messages).
+
+In order: size cap (no read), bounded read, libmagic, Pillow restricted to JPEG/PNG/WebP
+with the pixel cap checked from the header, full decode (JPEG in draft mode when the
+result will be scaled down anyway), a displayable colour mode, scale-down to
+COVER_MAX_EDGE, EXIF orientation, then fresh files for the cover and its thumbnail with no
+metadata at all. An animated WebP or PNG keeps its first frame only: a cover is a still
+picture, and storing the animation would keep every frame's bytes and cost.
 """
 
 import io
 import logging
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, ImageCms, ImageOps
+
+from . import validation
 
 logger = logging.getLogger(__name__)
 
-ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP")
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-NOT_AN_IMAGE = "This file is not a JPEG, PNG or WebP image."
+NOT_AN_IMAGE = validation.NOT_AN_IMAGE
+
+# The settings every write uses; bench/covers.py uses the same ones for its baseline.
+SAVE_OPTIONS = {
+    "JPEG": {"quality": 85, "optimize": True},
+    "PNG": {"compress_level": 6},
+    "WEBP": {"quality": 85, "method": 4},
+}
+# A progressive JPEG costs a pass over the whole image per scan; a few thousand tiny
+# scans make a small file that decodes for minutes. Encoders write about ten.
+MAX_JPEG_SCANS = 100
+SRGB = ImageCms.createProfile("sRGB")
+_BOMB_PIXELS = re.compile(r"\((\d+) pixels\)")
 
 
 @dataclass(frozen=True)
@@ -45,30 +66,178 @@ class ProcessedCover:
 
 def process_cover(upload):
     """Validate an uploaded cover and return its re-encoded image and thumbnail."""
-    upload.seek(0)
+    validation.check_size(upload)
+    data = validation.read_upload(upload)
+    formats = validation.check_content_type(data)
+    return process_bytes(data, formats)
+
+
+def process_bytes(data, formats=("JPEG", "PNG", "WEBP")):
+    """Decode `data` (already size- and type-checked) and write the cover and thumbnail."""
+    max_edge = settings.COVER_MAX_EDGE
+    with open_image(data, formats) as source:
+        image = decode(source, data, max_edge)
+        try:
+            image = to_display_mode(image)
+            image = scale_down(image, max_edge)
+            image = apply_orientation(image)
+            output_format = choose_format(image, source.format)
+            cover = encode(image, output_format)
+            thumbnail = encode(make_thumbnail(image, settings.COVER_THUMBNAIL_SIZE), output_format)
+        except Exception as exc:
+            # Metadata (EXIF, colour profiles) is still parsed here: a refusal, never a 500.
+            raise _damaged_from(exc) from exc
+    return ProcessedCover(image=cover, thumbnail=thumbnail)
+
+
+def open_image(data, formats):
+    """Pillow on `data`, restricted to `formats`, refused if the header declares too many pixels."""
     try:
-        with Image.open(upload, formats=ALLOWED_FORMATS) as source:
-            source_format = source.format
-            source.load()
-            image = ImageOps.exif_transpose(source)
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        logger.info("Refused cover upload: %s", exc)
-        raise ValidationError(NOT_AN_IMAGE, code="invalid_image") from exc
-    return ProcessedCover(
-        image=_encode(image, source_format),
-        thumbnail=_encode(_thumbnail(image), source_format),
-    )
+        source = Image.open(io.BytesIO(data), formats=formats)
+    except Image.DecompressionBombError as exc:
+        # Pillow's own cap fired while reading the header: refuse with our message.
+        match = _BOMB_PIXELS.search(str(exc))
+        pixels = int(match.group(1)) if match else validation.pixel_limit() + 1
+        raise validation.too_many_pixels(pixels, validation.pixel_limit(), "Pillow bomb check") from exc
+    except Image.UnidentifiedImageError as exc:
+        raise validation.damaged(f"Pillow cannot identify it as {'/'.join(formats)}") from exc
+    except Exception as exc:
+        raise _damaged_from(exc) from exc
+    try:
+        validation.check_pixels(*source.size)
+    except Exception:
+        source.close()
+        raise
+    return source
 
 
-def _thumbnail(image):
-    thumb = image.copy()
-    thumb.thumbnail(settings.COVER_THUMBNAIL_SIZE)
-    return thumb
+def decode(source, data, max_edge):
+    """Decode the whole image (its first frame), so damage is found now, not in a browser.
+
+    A JPEG that will be scaled down anyway is decoded at 1/2, 1/4 or 1/8 scale by libjpeg
+    (draft mode): every byte is still read, at a fraction of the time and memory.
+    """
+    try:
+        if getattr(source, "n_frames", 1) > 1:
+            logger.info("Cover upload is animated (%d frames): keeping the first", source.n_frames)
+            source.seek(0)
+        if source.format in ("JPEG", "MPO"):
+            scans = data.count(b"\xff\xda")
+            if scans > MAX_JPEG_SCANS:
+                raise validation.damaged(f"JPEG with {scans} scans")
+            source.draft(None, fit_within(source.size, (max_edge, max_edge)))
+        source.load()
+    except ValidationError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise validation.too_many_pixels(validation.pixel_limit() + 1, validation.pixel_limit(), str(exc)) from exc
+    except Exception as exc:
+        raise _damaged_from(exc) from exc
+    return source
 
 
-def _encode(image, image_format):
-    if image_format == "JPEG" and image.mode not in ("RGB", "L"):
+def _damaged_from(exc):
+    # Decoders of untrusted bytes raise more than OSError (SyntaxError, ValueError,
+    # struct.error, EOFError, ...); whatever it is, the upload is refused, never a 500.
+    expected = isinstance(exc, (OSError, SyntaxError, ValueError, EOFError, IndexError))
+    if not expected:
+        logger.warning("Unexpected error while decoding a cover upload", exc_info=exc)
+    return validation.damaged(f"{type(exc).__name__}: {exc}")
+
+
+def to_display_mode(image):
+    """Convert to L, RGB or RGBA in sRGB: what every browser shows the same way.
+
+    Alpha is kept only if some pixel is actually transparent.
+    """
+    image = _to_srgb(image)
+    mode = image.mode
+    if mode in ("I", "I;16", "I;16L", "I;16B", "I;16N"):
+        # convert("L") would clip everything above 255 to white: scale 16 bits to 8.
+        image = image.convert("I").point(lambda value: value * (1 / 257)).convert("L")
+    elif "transparency" in image.info or mode in ("LA", "La", "PA", "RGBa"):
+        image = image.convert("RGBA")
+    elif mode == "1":
+        image = image.convert("L")
+    elif mode not in ("L", "RGB", "RGBA"):
+        image = image.convert("RGB")  # CMYK without a profile, YCbCr, P without transparency
+    if image.mode == "RGBA" and image.getchannel("A").getextrema()[0] == 255:
         image = image.convert("RGB")
+    return image
+
+
+def _to_srgb(image):
+    """Convert pixels from an embedded non-sRGB colour profile to sRGB.
+
+    Profiles are never written out (browsers assume sRGB), so a wide-gamut or CMYK image
+    is converted here instead of displaying with wrong colours.
+    """
+    icc = image.info.get("icc_profile")
+    if not icc or image.mode not in ("RGB", "RGBA", "CMYK"):
+        return image
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if "srgb" in ImageCms.getProfileDescription(profile).lower():
+            return image
+        output_mode = "RGBA" if image.mode == "RGBA" else "RGB"
+        converted = ImageCms.profileToProfile(image, profile, SRGB, outputMode=output_mode)
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError) as exc:
+        logger.info("Ignoring an unusable colour profile in a cover upload: %s", exc)
+        return image
+    converted.info = {key: value for key, value in image.info.items() if key != "icc_profile"}
+    return converted
+
+
+def scale_down(image, max_edge):
+    size = fit_within(image.size, (max_edge, max_edge))
+    if size == image.size:
+        return image
+    # Pillow's bilinear is an antialiased triangle filter, not point sampling. On a 12 MP
+    # photo this resize is the pipeline's largest cost (bilinear ~0.5x Lanczos, ~0.7x
+    # bicubic CPU, see bench/covers.py), and the stored cover is always shown smaller
+    # than 2400 px, so the browser's own downscale hides the difference. The thumbnail,
+    # seen at its real size, keeps Lanczos. reducing_gap: for large factors a cheap box
+    # reduction first, then the filter over the last 3x.
+    return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=3.0)
+
+
+def apply_orientation(image):
+    """Turn the pixels upright as the EXIF Orientation says (the tag itself is not kept)."""
+    orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+    if orientation in (2, 3, 4, 5, 6, 7, 8):
+        return ImageOps.exif_transpose(image)
+    return image
+
+
+def make_thumbnail(image, box):
+    size = fit_within(image.size, box)
+    if size == image.size:
+        return image
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+
+
+def fit_within(size, box):
+    """`size` scaled down (never up) to fit in `box`, keeping its aspect ratio."""
+    width, height = size
+    scale = min(box[0] / width, box[1] / height, 1)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def choose_format(image, source_format):
+    """JPEG for anything opaque; transparency is kept, as WebP if it came as WebP, else PNG.
+
+    A photo uploaded as PNG would stay several times larger than the upload cap as PNG.
+    """
+    if image.mode != "RGBA":
+        return "JPEG"
+    return "WEBP" if source_format == "WEBP" else "PNG"
+
+
+def encode(image, image_format):
+    """A fresh file: pixels only, no EXIF, XMP, IPTC, ICC, comments or trailing bytes."""
+    # Pillow copies some of `info` (JPEG comment, PNG ICC profile and transparency) into
+    # the file it writes unless told otherwise, so the image is written with none.
+    image.info = {}
     buffer = io.BytesIO()
-    image.save(buffer, format=image_format)
+    image.save(buffer, format=image_format, **SAVE_OPTIONS[image_format])
     return EncodedImage(buffer.getvalue(), image_format, image.width, image.height)

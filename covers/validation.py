@@ -1,0 +1,137 @@
+"""The checks an uploaded cover passes before and while it is decoded.
+
+Ordered by cost: the size the upload handler counted (no read), a bounded read, libmagic
+on the first bytes, then the pixel count from the image header (no decoding). Each refusal
+is a `ValidationError` with a message a person understands and a `code`; the reason is
+logged, without the uploader's file name (it is untrusted text).
+"""
+
+import logging
+import math
+
+import magic
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from PIL import Image
+
+logger = logging.getLogger(__name__)
+
+# libmagic's answer -> the Pillow formats that may decode it. (Pillow's JPEG opener hands
+# a JPEG carrying several pictures, as phone cameras write, back as format "MPO".)
+ALLOWED_MIME_TYPES = {
+    "image/jpeg": ("JPEG",),
+    "image/png": ("PNG",),
+    "image/webp": ("WEBP",),
+}
+# libmagic needs only the first bytes to name every type it knows; the rest of the file
+# is Pillow's business.
+MAGIC_HEAD_BYTES = 2048
+MEGABYTE = 1024 * 1024
+
+NOT_AN_IMAGE = "This file is not a JPEG, PNG or WebP image."
+EMPTY = "The file is empty. Choose a JPEG, PNG or WebP image."
+TOO_LARGE = "The file is %(size)s MB; the limit is %(limit)s MB."
+TOO_MANY_PIXELS = "The image is %(megapixels)s megapixels; the limit is %(limit)s."
+DAMAGED = "The image is damaged or incomplete."
+
+
+def refuse(message, code, reason, params=None):
+    """The `ValidationError` for a refused upload, after logging why it was refused."""
+    logger.info("Refused cover upload (%s): %s", code, reason)
+    return ValidationError(message, code=code, params=params)
+
+
+def check_size(upload):
+    """Refuse an empty or oversized upload from the size the upload handler counted.
+
+    `upload.size` is the number of bytes Django actually received, not a header the
+    browser sent, so nothing needs to be read to refuse a huge file.
+    """
+    size = getattr(upload, "size", None)
+    if size is None:
+        return  # not counted (a plain file object): read_upload's cap still applies
+    if size == 0:
+        raise refuse(EMPTY, "empty", "zero bytes")
+    limit = settings.COVER_MAX_UPLOAD_BYTES
+    if size > limit:
+        raise _too_large(size, limit)
+
+
+def read_upload(upload):
+    """The upload's bytes, never more than the size cap (plus one byte to notice more)."""
+    limit = settings.COVER_MAX_UPLOAD_BYTES
+    upload.seek(0)
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        # `size` lied (a file object that grew, or a caller outside the form): still capped.
+        raise _too_large(len(data), limit)
+    if not data:
+        raise refuse(EMPTY, "empty", "no bytes to read")
+    return data
+
+
+def check_content_type(data):
+    """Ask libmagic what the first bytes are; return the Pillow formats allowed to decode it.
+
+    The file name's extension and the browser's Content-Type are never consulted.
+    """
+    mime = magic.from_buffer(data[:MAGIC_HEAD_BYTES], mime=True)
+    formats = ALLOWED_MIME_TYPES.get(mime)
+    if formats is None:
+        raise refuse(NOT_AN_IMAGE, "unsupported_type", f"libmagic says {mime}")
+    return formats
+
+
+def pixel_limit():
+    """The effective pixel cap: ours, or Pillow's own bomb limit if someone set it lower.
+
+    Anything Pillow would only warn about (DecompressionBombWarning) is above this limit,
+    so it is refused here rather than decoded with a warning in the log.
+    """
+    limit = settings.COVER_MAX_PIXELS
+    if Image.MAX_IMAGE_PIXELS:
+        limit = min(limit, Image.MAX_IMAGE_PIXELS)
+    return limit
+
+
+def check_pixels(width, height):
+    """Refuse an image whose header declares more pixels than the cap, before decoding."""
+    limit = pixel_limit()
+    if width * height > limit:
+        raise too_many_pixels(width * height, limit, f"{width}x{height}")
+
+
+def too_many_pixels(pixels, limit, detail):
+    return refuse(
+        TOO_MANY_PIXELS,
+        "too_many_pixels",
+        f"{detail} = {pixels} pixels, limit {limit}",
+        {"megapixels": _round_up(pixels / 1_000_000), "limit": _round_down(limit / 1_000_000)},
+    )
+
+
+def damaged(reason):
+    return refuse(DAMAGED, "damaged", reason)
+
+
+def _too_large(size, limit):
+    return refuse(
+        TOO_LARGE,
+        "too_large",
+        f"{size} bytes, limit {limit}",
+        {"size": _round_up(size / MEGABYTE), "limit": _round_down(limit / MEGABYTE)},
+    )
+
+
+# Sizes over a limit are rounded up and limits down, so that a refused value never reads
+# as equal to the limit ("5.1 MB; the limit is 5 MB", not "5 MB; the limit is 5 MB").
+def _round_up(value):
+    return _one_decimal(math.ceil(value * 10) / 10)
+
+
+def _round_down(value):
+    return _one_decimal(math.floor(value * 10) / 10)
+
+
+def _one_decimal(value):
+    return f"{value:.1f}".removesuffix(".0")
