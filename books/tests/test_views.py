@@ -235,7 +235,8 @@ def test_update_replaces_the_cover_and_removes_the_old_files(
     old = [settings.MEDIA_ROOT / book.cover.name, settings.MEDIA_ROOT / book.cover_thumbnail.name]
     with django_capture_on_commit_callbacks(execute=True):
         member_client.post(
-            reverse("book_update", args=[book.pk]), {**VALID_BOOK, "cover": cover_upload("new.png", "PNG", "image/png")}
+            reverse("book_update", args=[book.pk]),
+            {**VALID_BOOK, "cover": cover_upload("new.png", "PNG", "image/png", mode="RGBA", color=(0, 0, 0, 90))},
         )
     book.refresh_from_db()
     assert book.cover.name.endswith(".png")
