@@ -1,6 +1,9 @@
+from django.conf import settings
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from . import cache
 from .models import Book, Review
 
 
@@ -11,3 +14,25 @@ def keep_review_stats_current(sender, instance, origin=None, **kwargs):
     if isinstance(origin, Book):
         return  # the book itself is being deleted: nothing left to keep current
     instance.book.refresh_review_stats()
+
+
+@receiver(post_save, sender=Book)
+@receiver(post_delete, sender=Book)
+@receiver(post_save, sender=Review)
+@receiver(post_delete, sender=Review)
+@receiver(post_delete, sender=settings.AUTH_USER_MODEL)
+def retire_cached_pages(sender, **kwargs):
+    """Any write a page shows makes every server render afresh, once the write is visible.
+
+    On commit, not now: a version bumped before the commit would let another server cache
+    the old rows again under the new version.
+    """
+    transaction.on_commit(cache.bump_catalogue_version)
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL)
+def retire_cached_pages_on_rename(sender, created=False, update_fields=None, **kwargs):
+    """Pages show usernames (creator, review authors); a sign-up or a log-in changes none."""
+    if created or (update_fields is not None and set(update_fields) <= {"last_login"}):
+        return
+    transaction.on_commit(cache.bump_catalogue_version)
