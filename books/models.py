@@ -3,8 +3,8 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Avg, Count, Q
-from django.db.models.functions import Lower
+from django.db.models import Avg, Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Lower, Round
 from django.urls import reverse
 
 from covers.keys import upload_to
@@ -39,6 +39,22 @@ class BookQuerySet(models.QuerySet):
     def for_cards(self):
         """Only the columns a book card shows: no description, no creator join."""
         return self.only(*self.CARD_FIELDS)
+
+    def recompute_review_stats(self):
+        """Recompute review count and average rating of these books in one UPDATE.
+
+        For bulk writers (bulk_create skips the signals that keep them current).
+        """
+        reviews = Review.objects.filter(book=OuterRef("pk")).order_by().values("book")
+
+        def per_book(aggregate):
+            return Subquery(reviews.annotate(value=aggregate).values("value"))
+
+        return self.update(
+            review_count=Coalesce(per_book(Count("id")), Value(0), output_field=IntegerField()),
+            rating_count=Coalesce(per_book(Count("rating")), Value(0), output_field=IntegerField()),
+            rating_average=Round(per_book(Avg("rating")), 2),
+        )
 
     def sorted_by(self, sort):
         """Order by a ?sort= value; anything unknown falls back to newest first."""
