@@ -34,3 +34,10 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/pyth
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
+
+.PHONY: bench
+# Seed PostgreSQL and SQLite at 10,000 and 100,000 books, serve with gunicorn, load with
+# wrk; prints one table and writes bench/results/*.json. About 15 minutes. Needs wrk.
+bench: $(VENV)/.installed-dev
+	@command -v wrk >/dev/null || { echo "wrk is missing: sudo apt-get install wrk"; exit 1; }
+	$(BIN)/python bench/run.py
