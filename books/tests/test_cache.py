@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -246,7 +247,8 @@ def two_servers(tmp_path):
 
     redis_url = _redis_url()
     shared = redis.Redis.from_url(redis_url)
-    shared.flushdb()
+    # Its own key prefix, so the test neither sees nor clears anyone else's keys in that DB.
+    prefix = f"bookstore-two-servers-{uuid.uuid4().hex}"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -256,6 +258,7 @@ def two_servers(tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'shared.sqlite3'}",
         "DJANGO_MEDIA_ROOT": str(tmp_path / "media"),
         "REDIS_URL": redis_url,
+        "DJANGO_CACHE_PREFIX": prefix,
         "DJANGO_LOG_LEVEL": "WARNING",
     }
     for name in ("AWS_STORAGE_BUCKET_NAME", "AWS_S3_ENDPOINT_URL", "PYTEST_CURRENT_TEST"):
@@ -281,7 +284,8 @@ def two_servers(tmp_path):
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
-        shared.flushdb()
+        for key in shared.scan_iter(match=f"{prefix}:*"):
+            shared.delete(key)
 
 
 def _sign_in(base_url):
