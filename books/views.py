@@ -55,7 +55,8 @@ class CataloguePaginator(Paginator):
 
     A page is fetched in one query as `WHERE id IN (SELECT id ... ORDER BY ... LIMIT 24
     OFFSET n)`: the inner part only reads the sort index (an index-only scan on PostgreSQL),
-    so skipping 100,000 rows does not fetch 100,000 table rows.
+    so skipping rows does not fetch table rows, and pages past the middle read the index
+    backwards from the end.
     """
 
     def __init__(self, *args, count_label, **kwargs):
@@ -69,7 +70,13 @@ class CataloguePaginator(Paginator):
     def page(self, number):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        ids = self.object_list.values("pk")[bottom : bottom + self.per_page]
+        top = min(bottom + self.per_page, self.count)
+        if bottom > self.count // 2:
+            # Past the middle, walk the index from the other end: the last page costs what
+            # the first does, and no page skips more than half the catalogue.
+            ids = self.object_list.reverse().values("pk")[self.count - top : self.count - bottom]
+        else:
+            ids = self.object_list.values("pk")[bottom:top]
         return self._get_page(list(self.object_list.filter(pk__in=ids)), number, self)
 
 
