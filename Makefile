@@ -61,3 +61,10 @@ screenshots: $(VENV)/.installed-dev
 # Cover pipeline vs Pillow's bare decode + re-encode on a 12 MP photo, and peak memory.
 bench-covers: $(VENV)/.installed
 	$(BIN)/python bench/covers.py
+
+.PHONY: bench
+# Seed PostgreSQL and SQLite at 10,000 and 100,000 books, serve with gunicorn, load with
+# wrk; prints one table and writes bench/results/*.json. About 15 minutes. Needs wrk.
+bench: $(VENV)/.installed-dev
+	@command -v wrk >/dev/null || { echo "wrk is missing: sudo apt-get install wrk"; exit 1; }
+	$(BIN)/python bench/run.py

@@ -3,7 +3,8 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Avg, Count
+from django.db.models import Avg, Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Lower, Round
 from django.urls import reverse
 
 from covers.keys import upload_to
@@ -24,9 +25,51 @@ class BookQuerySet(models.QuerySet):
         "created_at",
     )
 
+    # ?sort= value -> ORDER BY. Every ordering ends on the primary key so that pages never
+    # overlap or skip a book when two books share a title, price or rating, and each one has
+    # an index in Meta.indexes that matches it column for column (LIMIT/OFFSET walks it).
+    SORTS = {
+        "newest": ("-created_at", "-id"),
+        "title": (Lower("title"), "id"),  # a reader expects "alpha" before "Beta"
+        "price": ("price", "id"),
+        "rating": (models.F("rating_average").desc(nulls_last=True), "-rating_count", "-id"),
+    }
+    DEFAULT_SORT = "newest"
+
     def for_cards(self):
         """Only the columns a book card shows: no description, no creator join."""
         return self.only(*self.CARD_FIELDS)
+
+    def recompute_review_stats(self):
+        """Recompute review count and average rating of these books in one UPDATE.
+
+        For bulk writers (bulk_create skips the signals that keep them current).
+        """
+        reviews = Review.objects.filter(book=OuterRef("pk")).order_by().values("book")
+
+        def per_book(aggregate):
+            return Subquery(reviews.annotate(value=aggregate).values("value"))
+
+        return self.update(
+            review_count=Coalesce(per_book(Count("id")), Value(0), output_field=IntegerField()),
+            rating_count=Coalesce(per_book(Count("rating")), Value(0), output_field=IntegerField()),
+            rating_average=Round(per_book(Avg("rating")), 2),
+        )
+
+    def sorted_by(self, sort):
+        """Order by a ?sort= value; anything unknown falls back to newest first."""
+        return self.order_by(*self.SORTS.get(sort, self.SORTS[self.DEFAULT_SORT]))
+
+    def search(self, query):
+        """Title or author contains `query`, ignoring case; an empty query matches everything.
+
+        `icontains` compiles to `UPPER(col::text) LIKE UPPER(%s)` on PostgreSQL, which the
+        trigram GIN indexes on UPPER(title)/UPPER(author) of migration 0002 serve.
+        """
+        query = (query or "").strip()
+        if not query:
+            return self
+        return self.filter(Q(title__icontains=query) | Q(author__icontains=query))
 
 
 class Book(models.Model):
@@ -52,13 +95,25 @@ class Book(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["-created_at"], name="book_newest_idx")]
+        indexes = [
+            # One per ?sort=, matching its ORDER BY including the id tie-break, so a page is
+            # an index walk. The rating one needs NULLS LAST on PostgreSQL, so migration 0002
+            # creates it per database, with the trigram search indexes.
+            models.Index(fields=["-created_at", "-id"], name="book_newest_id_idx"),
+            models.Index(Lower("title"), "id", name="book_title_id_idx"),
+            models.Index(fields=["price", "id"], name="book_price_id_idx"),
+        ]
 
     def __str__(self):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("book_detail", args=[str(self.id)])
+        # A card asks twice; reverse() is a visible share of rendering 24 cards, and the
+        # UUID of a book never changes.
+        url = self.__dict__.get("_absolute_url")
+        if url is None:
+            url = self.__dict__["_absolute_url"] = reverse("book_detail", args=[str(self.id)])
+        return url
 
     def is_editable_by(self, user):
         """The ownership rule, written once: only the member who added a book may change it."""

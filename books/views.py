@@ -2,13 +2,17 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.utils.functional import cached_property
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
 
+from . import cache
 from .forms import BookForm, ReviewForm
-from .models import Book
+from .models import Book, BookQuerySet
 from .services import CoverStorageError, save_book
 
 
@@ -42,16 +46,92 @@ class BookFormMixin:
         return None
 
 
+SEARCH_MAX_LENGTH = 100
+SORT_CHOICES = (("newest", "Newest"), ("title", "Title"), ("price", "Price"), ("rating", "Rating"))
+
+
+class CataloguePaginator(Paginator):
+    """A paginator whose count is cached per catalogue version and whose pages are id-first.
+
+    A page is fetched in one query as `WHERE id IN (SELECT id ... ORDER BY ... LIMIT 24
+    OFFSET n)`: the inner part only reads the sort index (an index-only scan on PostgreSQL),
+    so skipping rows does not fetch table rows, and pages past the middle read the index
+    backwards from the end.
+    """
+
+    def __init__(self, *args, count_label, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.count_label = count_label
+
+    @cached_property
+    def count(self):
+        return cache.cached_count(self.object_list, self.count_label)
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        if bottom > self.count // 2:
+            # Past the middle, walk the index from the other end: the last page costs what
+            # the first does, and no page skips more than half the catalogue.
+            ids = self.object_list.reverse().values("pk")[self.count - top : self.count - bottom]
+        else:
+            ids = self.object_list.values("pk")[bottom:top]
+        return self._get_page(list(self.object_list.filter(pk__in=ids)), number, self)
+
+
 class BookListView(ListView):
-    """The catalogue, newest first, a page at a time."""
+    """The catalogue and search results, sorted, a page at a time."""
 
     model = Book
     paginate_by = 24
+    paginator_class = CataloguePaginator
     context_object_name = "book_list"
     template_name = "books/book_list.html"
 
+    @cached_property
+    def search_query(self):
+        # NUL is refused by PostgreSQL in a query string; the search box caps the length.
+        return self.request.GET.get("q", "").replace("\x00", "").strip()[:SEARCH_MAX_LENGTH]
+
+    @cached_property
+    def sort(self):
+        sort = self.request.GET.get("sort", "")
+        return sort if sort in BookQuerySet.SORTS else BookQuerySet.DEFAULT_SORT
+
     def get_queryset(self):
-        return Book.objects.for_cards()
+        return Book.objects.for_cards().search(self.search_query).sorted_by(self.sort)
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        # Counts differ by search only: the sort does not change how many books match.
+        return CataloguePaginator(queryset, per_page, count_label=f"books:{self.search_query}", **kwargs)
+
+    def paginate_queryset(self, queryset, page_size):
+        """A junk page number shows the first page, one past the end the last: never a 404 or 500."""
+        paginator = self.get_paginator(queryset, page_size, allow_empty_first_page=True)
+        page = paginator.get_page(self.request.GET.get("page"))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        page = context["page_obj"]
+        context.update(
+            search_query=self.search_query,
+            sort=self.sort,
+            sort_choices=SORT_CHOICES,
+            page_range=page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+            # Page links keep the search and the sort; the default sort stays out of URLs.
+            page_query=urlencode(self._link_params()),
+        )
+        return context
+
+    def _link_params(self):
+        params = {}
+        if self.search_query:
+            params["q"] = self.search_query
+        if self.sort != BookQuerySet.DEFAULT_SORT:
+            params["sort"] = self.sort
+        return params
 
 
 class BookDetailView(DetailView):

@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "books.cache.AnonymousPageCacheMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -122,6 +123,12 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Anonymous pages and catalogue counts are cached under a version that every write replaces
+# (books/cache.py). That is only correct with a cache all app servers share, so it is on by
+# default with Redis only; set it on for a single-process server without Redis.
+BOOKSTORE_PAGE_CACHE = env.bool("BOOKSTORE_PAGE_CACHE", default=bool(REDIS_URL))
+# Capped at half of AWS_QUERYSTRING_EXPIRE when covers use signed S3 URLs.
+BOOKSTORE_PAGE_CACHE_SECONDS = env.int("BOOKSTORE_PAGE_CACHE_SECONDS", default=60)
 
 # --- Authentication (django-allauth) ------------------------------------------------
 AUTH_USER_MODEL = "accounts.CustomUser"

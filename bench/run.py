@@ -1,0 +1,285 @@
+"""`make bench`: seed, serve with gunicorn, load with wrk, print one table, write JSON.
+
+For each database (PostgreSQL, SQLite) and catalogue size (10,000 and 100,000 books with
+5 reviews a book up to 200,000), it creates a fresh database, migrates, runs seed_demo, starts gunicorn on
+a free loopback port with bench/settings.py (which adds the bare view and bare template),
+and drives every page with wrk, anonymous and signed in. Each figure is compared with the
+bare template measured in the same run. Everything it creates is removed at the end.
+
+Environment: BENCH_SIZES (default "10000,100000"), BENCH_DATABASES ("postgresql,sqlite"),
+BENCH_DURATION (seconds per page, default 5), BENCH_CONNECTIONS (default 4),
+BENCH_POSTGRES (server URL, default postgres://postgres@127.0.0.1:5432),
+BENCH_DB_NAME (default bookstore_perf_bench), BENCH_REDIS_URL (default
+redis://127.0.0.1:6379/5), BENCH_WORKERS (gunicorn workers, default 2).
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import redis
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "10000,100000").split(",")]
+DATABASES = os.environ.get("BENCH_DATABASES", "postgresql,sqlite").split(",")
+DURATION = int(os.environ.get("BENCH_DURATION", "5"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "4"))
+POSTGRES = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+DB_NAME = os.environ.get("BENCH_DB_NAME", "bookstore_perf_bench")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
+WORKERS = os.environ.get("BENCH_WORKERS", "2")
+MEMBER, PASSWORD = "bench_member", "bench-only-password-1"  # noqa: S105 - a throwaway local account
+SEARCH_TERM = "harbor"
+# 5 reviews a book, at most this many: the pages read denormalised counts, so more reviews
+# only lengthen seeding (a detail page shows its own few either way).
+MAX_REVIEWS = int(os.environ.get("BENCH_MAX_REVIEWS", "200000"))
+PAGES = ("bare view", "bare template", "list", "deep page", "search", "detail")
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def run(env, *args, **kwargs):
+    # Our own fixed command lines; nothing from outside.
+    return subprocess.run(args, cwd=ROOT, env=env, check=True, **kwargs)  # noqa: S603
+
+
+def fresh_database(kind, workdir):
+    if kind == "sqlite":
+        return f"sqlite:///{workdir / 'bench.sqlite3'}"
+    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
+        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    return f"{POSTGRES}/{DB_NAME}"
+
+
+def drop_database(kind):
+    if kind == "postgresql":
+        with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+
+
+def base_env(database_url, workdir):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("AWS_", "DJANGO_", "DATABASE_URL", "REDIS_URL", "BOOKSTORE_"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        DJANGO_READ_DOT_ENV="false",
+        DJANGO_SECRET_KEY="bench-only-" + os.urandom(16).hex(),
+        DATABASE_URL=database_url,
+        REDIS_URL=REDIS_URL,
+        DJANGO_MEDIA_ROOT=str(workdir / "media"),
+        DJANGO_LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def seed(env, kind, size, reviews):
+    run(env, sys.executable, "manage.py", "migrate", "--noinput", "-v0")
+    started = time.monotonic()
+    run(env, sys.executable, "manage.py", "seed_demo", "--books", str(size), "--reviews", str(reviews), "--seed", "1")
+    seconds = time.monotonic() - started
+    run(
+        env,
+        sys.executable,
+        "manage.py",
+        "shell",
+        "-c",
+        "from accounts.models import CustomUser; "
+        f"CustomUser.objects.create_user({MEMBER!r}, 'bench@example.invalid', {PASSWORD!r})",
+    )
+    if kind == "postgresql":
+        # What autovacuum does soon after a bulk load: statistics and the visibility map
+        # (which lets the planner use index-only scans).
+        with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE")
+    return seconds
+
+
+def start_server(env, workdir):
+    log_path = workdir / "gunicorn.log"
+    log_file = open(log_path, "w")  # noqa: SIM115 - closed with the server
+    process = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--bind",
+            "127.0.0.1:0",
+            "--workers",
+            WORKERS,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        match = re.search(r"Listening at: (http://127\.0\.0\.1:\d+)", log_path.read_text())
+        if match and log_path.read_text().count("Booting worker") >= int(WORKERS):
+            return process, log_file, match.group(1)
+        if process.poll() is not None:
+            break
+        time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"gunicorn did not start:\n{log_path.read_text()}")
+
+
+def sign_in(base):
+    session = requests.Session()
+    session.get(f"{base}/accounts/login/", timeout=30)
+    response = session.post(
+        f"{base}/accounts/login/",
+        data={"login": MEMBER, "password": PASSWORD, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+        timeout=30,
+    )
+    if "Signed in as" not in response.text:
+        raise RuntimeError("could not sign the bench member in")
+    return f"sessionid={session.cookies['sessionid']}"
+
+
+def page_urls(base):
+    listing = requests.get(f"{base}/books/", timeout=30)
+    last_page = max(int(n) for n in re.findall(r"[?&]page=(\d+)", listing.text))
+    detail = re.search(r'href="(/books/[0-9a-f-]{36}/)"', listing.text)[1]
+    return {
+        "bare view": "/bench/bare/",
+        "bare template": "/bench/template/",
+        "list": "/books/",
+        "deep page": f"/books/?page={last_page}",
+        "search": f"/books/?q={SEARCH_TERM}",
+        "detail": detail,
+    }
+
+
+def wrk(url, cookie=None, duration=DURATION):
+    args = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency", "--timeout", "10s"]
+    if cookie:
+        args += ["-H", f"Cookie: {cookie}"]
+    output = subprocess.run([*args, url], check=True, capture_output=True, text=True).stdout  # noqa: S603
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if errors:
+        raise RuntimeError(f"{url} answered errors under load:\n{output}")
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]),
+        "p50_ms": latency_ms(re.search(r"\s50%\s+([\d.]+\w+)", output)[1]),
+        "p99_ms": latency_ms(re.search(r"\s99%\s+([\d.]+\w+)", output)[1]),
+    }
+
+
+def latency_ms(text):
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
+
+
+def bench_one(kind, size):
+    workdir = Path(tempfile.mkdtemp(prefix=f"bookstore-bench-{kind}-"))
+    server = log_file = None
+    try:
+        log(f"== {kind}, {size} books: seeding")
+        env = base_env(fresh_database(kind, workdir), workdir)
+        redis.Redis.from_url(REDIS_URL).flushdb()
+        reviews = min(5 * size, MAX_REVIEWS)
+        seed_seconds = seed(env, kind, size, reviews)
+        log(f"   seeded in {seed_seconds:.0f} s; serving")
+        server, log_file, base = start_server(env, workdir)
+        cookie = sign_in(base)
+        urls = page_urls(base)
+        rows = []
+        template_url = base + urls["bare template"]
+        for page in PAGES:
+            # The machine is shared, so its speed drifts during a run: each page is compared
+            # with the bare template measured just before it, not with one figure from the start.
+            baseline = wrk(template_url)
+            for who, page_cookie in (("anonymous", None), ("signed in", cookie)):
+                url = base + urls[page]
+                wrk(url, page_cookie, duration=1)  # warm: connections, caches, counts
+                figures = wrk(url, page_cookie)
+                ratio = round(figures["rps"] / baseline["rps"], 3)
+                rows.append(
+                    {
+                        "database": kind,
+                        "books": size,
+                        "reviews": reviews,
+                        "page": page,
+                        "who": who,
+                        "path": urls[page],
+                        **figures,
+                        "bare_template_rps": baseline["rps"],
+                        "ratio": ratio,
+                    }
+                )
+                log(f"   {page:14} {who:10} {figures['rps']:8.1f} rps  ratio {ratio:.2f}")
+        return rows, seed_seconds
+    finally:
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+            log_file.close()
+        redis.Redis.from_url(REDIS_URL).flushdb()
+        drop_database(kind)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def table(rows):
+    header = f"{'database':10} {'books':>7}  {'page':14} {'who':10} {'rps':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6}"
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        lines.append(
+            f"{r['database']:10} {r['books']:>7}  {r['page']:14} {r['who']:10} "
+            f"{r['rps']:8.1f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {r['ratio']:6.2f}"
+        )
+    return "\n".join(lines)
+
+
+def main():
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install wrk")
+    started = time.monotonic()
+    rows, seeding = [], {}
+    for kind in DATABASES:
+        for size in SIZES:
+            more, seconds = bench_one(kind, size)
+            rows += more
+            seeding[f"{kind}-{size}"] = round(seconds, 1)
+    print(
+        f"ratio = rps / rps of the bare template measured just before, same server. wrk -c{CONNECTIONS}, "
+        f"{DURATION}s per row, gunicorn {WORKERS} sync workers, {os.cpu_count()} CPUs, "
+        f"load average at the end {os.getloadavg()[0]:.1f}."
+    )
+    print(table(rows))
+    print("seed_demo seconds:", seeding)
+    print(f"total {time.monotonic() - started:.0f} s")
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = RESULTS / f"bench-{stamp}.json"
+    out.write_text(
+        json.dumps(
+            {"when": stamp, "connections": CONNECTIONS, "seconds": DURATION, "rows": rows, "seed_seconds": seeding},
+            indent=2,
+        )
+    )
+    print(f"written to {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""Caching that is never wrong: whole pages for anonymous readers, and catalogue counts.
+
+Every key includes the *catalogue version*, a random token kept in the shared cache. Any
+committed write that can change a page (a book added, edited or deleted, a review posted
+or removed, a member renamed) replaces the token (books/signals.py), so every app server
+builds new keys on its next request and old entries simply age out. A random token, not a
+counter, so that a version lost from the cache (eviction, a Redis restart) can never come
+back as a value that old pages were stored under.
+
+This is only correct when the cache is shared by every process that serves or writes:
+Redis (REDIS_URL). The local-memory cache is private to one process, so a write in one
+worker would leave the others serving old pages. Without REDIS_URL caching is therefore
+off unless BOOKSTORE_PAGE_CACHE says otherwise (e.g. a single-process server).
+
+Pages are cached for BOOKSTORE_PAGE_CACHE_SECONDS, capped at half the lifetime of signed
+S3 URLs, so a cached page never hands out a cover URL that has expired.
+"""
+
+import hashlib
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.utils.cache import patch_vary_headers
+
+VERSION_KEY = "catalogue:version"
+# The pages worth caching: read-only, the same for every anonymous reader.
+CACHEABLE_URL_NAMES = frozenset({"home", "book_list", "book_detail"})
+
+
+def enabled():
+    return settings.BOOKSTORE_PAGE_CACHE
+
+
+def catalogue_version():
+    """The current catalogue version token (made on first use)."""
+    return cache.get_or_set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+def bump_catalogue_version():
+    """Retire every cached page and count: the next request on any server renders afresh."""
+    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+def page_timeout():
+    """Seconds a page may stay cached: never more than half a signed cover URL's lifetime."""
+    timeout = settings.BOOKSTORE_PAGE_CACHE_SECONDS
+    options = settings.STORAGES["default"].get("OPTIONS", {})
+    if options.get("bucket_name") and options.get("querystring_auth", True) and not options.get("custom_domain"):
+        timeout = min(timeout, options.get("querystring_expire", 3600) // 2)
+    return max(timeout, 0)
+
+
+def _digest(*parts):
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def cached_count(queryset, label):
+    """`queryset.count()`, cached under the catalogue version when caching is on.
+
+    An exact COUNT(*) over 100,000 rows on every page view costs more than the page itself;
+    the count only changes with a write, and every write changes the version.
+    """
+    if not enabled():
+        return queryset.count()
+    key = f"count:{catalogue_version()}:{_digest(label)}"
+    count = cache.get(key)
+    if count is None:
+        count = queryset.count()
+        cache.set(key, count, timeout=page_timeout() or None)
+    return count
+
+
+def _may_use_cache(request):
+    """Only requests that cannot be personal: GET, no session (so anonymous), no messages."""
+    return (
+        enabled()
+        and request.method == "GET"
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "messages" not in request.COOKIES
+    )
+
+
+def _page_key(request, version):
+    scheme = "https" if request.is_secure() else "http"
+    return f"page:{version}:{_digest(scheme, request.get_host(), request.get_full_path())}"
+
+
+def _may_store(request, response):
+    if response.status_code != 200 or response.streaming or response.cookies:
+        return False
+    if request.META.get("CSRF_COOKIE_USED"):
+        return False  # the page holds this visitor's CSRF token
+    if getattr(request, "user", None) is not None and request.user.is_authenticated:
+        return False
+    if len(messages.get_messages(request)):
+        return False
+    cache_control = response.get("Cache-Control", "")
+    return not any(word in cache_control for word in ("private", "no-store", "no-cache"))
+
+
+class AnonymousPageCacheMiddleware:
+    """Serves anonymous GETs of the home, list/search and detail pages from the cache.
+
+    Placed last in MIDDLEWARE, so the session, CSRF, message and security middleware still
+    run around a cached response exactly as around a rendered one.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        key = getattr(request, "_page_cache_key", None)
+        if key is not None and _may_store(request, response):
+            cache.set(key, response, timeout=page_timeout())
+        if getattr(request, "_page_cache_candidate", False):
+            # A page that differs between readers must not be reused by a shared proxy.
+            patch_vary_headers(response, ["Cookie"])
+        return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        if match is None or match.url_name not in CACHEABLE_URL_NAMES:
+            return None
+        request._page_cache_candidate = True
+        if not _may_use_cache(request) or not page_timeout():
+            return None
+        key = _page_key(request, catalogue_version())
+        response = cache.get(key)
+        if response is not None:
+            response["X-Page-Cache"] = "hit"
+            return response
+        request._page_cache_key = key
+        return None

@@ -1,0 +1,341 @@
+"""Caching that is never wrong: stale, personal or expiring pages are never served."""
+
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+from django.conf import settings as django_settings
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.http import HttpResponse
+from django.test import RequestFactory
+from django.urls import reverse
+
+from books import cache as page_cache
+from books.models import Book
+from tests.factories import BookFactory, ReviewFactory
+
+LIST = reverse("book_list")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def caching(settings):
+    """Page caching on, as with Redis; the suite's local-memory cache is one process."""
+    settings.BOOKSTORE_PAGE_CACHE = True
+    settings.BOOKSTORE_PAGE_CACHE_SECONDS = 60
+    return settings
+
+
+def is_hit(response):
+    return response.get("X-Page-Cache") == "hit"
+
+
+@pytest.mark.django_db
+def test_second_anonymous_request_is_served_from_cache_without_queries(
+    client, caching, book, django_assert_num_queries
+):
+    first = client.get(LIST)
+    assert not is_hit(first)
+    with django_assert_num_queries(0):
+        second = client.get(LIST)
+    assert is_hit(second)
+    assert second.content == first.content
+    assert "Cookie" in second["Vary"]
+
+
+@pytest.mark.django_db
+def test_without_a_shared_cache_pages_are_not_cached_by_default(client, book):
+    # The test settings have no REDIS_URL: a per-process cache could not be invalidated
+    # across app servers, so it is not used for pages.
+    assert django_settings.BOOKSTORE_PAGE_CACHE is False
+    client.get(LIST)
+    assert not is_hit(client.get(LIST))
+
+
+@pytest.mark.django_db
+def test_different_searches_and_pages_are_cached_apart(client, caching, member):
+    BookFactory(title="Dune", creator=member)
+    BookFactory(title="Kindred", creator=member)
+    assert "Dune" in client.get(LIST, {"q": "dune"}).content.decode()
+    kindred = client.get(LIST, {"q": "kindred"}).content.decode()
+    assert "Kindred" in kindred and "Dune" not in kindred
+
+
+@pytest.mark.django_db(transaction=True)
+def test_posted_review_shows_on_the_next_anonymous_request(client, caching, book, other_member):
+    client.get(LIST)
+    client.get(book.get_absolute_url())
+    assert is_hit(client.get(book.get_absolute_url()))
+
+    reviewer = type(client)()
+    reviewer.force_login(other_member)
+    reviewer.post(reverse("review_create", args=[book.pk]), {"review": "A storm of a book.", "rating": 5})
+
+    detail = client.get(book.get_absolute_url())
+    assert not is_hit(detail)
+    assert "A storm of a book." in detail.content.decode()
+    assert "1 review" in client.get(LIST).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_book_edits_and_deletes_show_on_the_next_anonymous_request(client, caching, book):
+    client.get(LIST)
+    client.get(book.get_absolute_url())
+    book.title = "The Dispossessed"
+    book.save()
+    assert "The Dispossessed" in client.get(LIST).content.decode()
+    assert "The Dispossessed" in client.get(book.get_absolute_url()).content.decode()
+
+    BookFactory(title="Always Coming Home", creator=book.creator)
+    assert "Always Coming Home" in client.get(LIST).content.decode()
+    assert "Always Coming Home" in client.get(reverse("home")).content.decode()
+
+    Book.objects.get(pk=book.pk).delete()
+    assert "The Dispossessed" not in client.get(LIST).content.decode()
+    assert client.get(book.get_absolute_url()).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_rolled_back_does_not_retire_the_cache(client, caching, book):
+    from django.db import transaction
+
+    client.get(LIST)
+    version = page_cache.catalogue_version()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        ReviewFactory(book=book)
+        raise RuntimeError("failed half-way")
+    assert page_cache.catalogue_version() == version
+    assert is_hit(client.get(LIST))
+
+
+@pytest.mark.django_db
+def test_signed_in_member_never_gets_the_anonymous_cached_page(client, caching, book, member):
+    client.get(book.get_absolute_url())
+    assert is_hit(client.get(book.get_absolute_url()))
+    client.force_login(member)
+    page = client.get(book.get_absolute_url())
+    assert not is_hit(page)
+    html = page.content.decode()
+    assert "Signed in as <strong>alice</strong>" in html
+    assert "Submit Review" in html
+
+
+@pytest.mark.django_db
+def test_anonymous_reader_never_gets_a_members_page(client, caching, book, member):
+    member_client = type(client)()
+    member_client.force_login(member)
+    for _ in range(2):
+        assert "Signed in as" in member_client.get(LIST).content.decode()
+    anonymous = client.get(LIST).content.decode()
+    assert "Signed in as" not in anonymous and "csrfmiddlewaretoken" not in anonymous
+
+
+@pytest.mark.django_db
+def test_pending_message_is_shown_even_when_the_page_is_cached(client, caching, member):
+    client.get(reverse("home"))
+    assert is_hit(client.get(reverse("home")))
+    client.force_login(member)
+    response = client.post(reverse("account_logout"), follow=True)
+    assert "You have signed out." in response.content.decode()
+    assert not is_hit(response)
+
+
+@pytest.mark.django_db
+def test_responses_that_set_cookies_or_carry_messages_are_not_stored(caching, member):
+    request = RequestFactory().get(LIST)
+    request.user = AnonymousUser()
+    request._messages = CookieStorage(request)
+    assert page_cache._may_store(request, HttpResponse("ok"))
+
+    with_cookie = HttpResponse("ok")
+    with_cookie.set_cookie("csrftoken", "x")
+    assert not page_cache._may_store(request, with_cookie)
+
+    request._messages.add(20, "Saved.")
+    assert not page_cache._may_store(request, HttpResponse("ok"))
+
+    request._messages = CookieStorage(request)
+    request.META["CSRF_COOKIE_USED"] = True
+    assert not page_cache._may_store(request, HttpResponse("ok"))
+
+
+def test_cache_lifetime_stays_well_under_signed_url_expiry(settings):
+    settings.BOOKSTORE_PAGE_CACHE_SECONDS = 3600
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {"bucket_name": "covers", "querystring_auth": True, "querystring_expire": 600},
+        },
+    }
+    assert page_cache.page_timeout() == 300
+    settings.STORAGES["default"]["OPTIONS"]["querystring_auth"] = False
+    assert page_cache.page_timeout() == 3600
+
+
+@pytest.mark.django_db
+def test_cached_page_expires_after_its_lifetime(client, caching, book):
+    caching.BOOKSTORE_PAGE_CACHE_SECONDS = 1
+    client.get(LIST)
+    assert is_hit(client.get(LIST))
+    time.sleep(1.2)
+    assert not is_hit(client.get(LIST))
+
+
+# --- Two app servers sharing Redis -------------------------------------------------------
+
+
+def _redis_url():
+    url = os.environ.get("REDIS_TEST_URL", "")
+    required = os.environ.get("BOOKSTORE_REQUIRE_SERVICES") == "1"
+    reason = None
+    if not url:
+        reason = "REDIS_TEST_URL is not set (e.g. redis://127.0.0.1:6379/15)"
+    else:
+        import redis
+
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+        except redis.RedisError as exc:
+            reason = f"Redis at REDIS_TEST_URL is unreachable: {exc}"
+    if reason:
+        if required:
+            pytest.fail(f"BOOKSTORE_REQUIRE_SERVICES=1 but {reason}")
+        pytest.skip(reason)
+    return url
+
+
+def _manage(env, *args):
+    # Our own fixed command line, no outside input.
+    subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, timeout=120
+    )
+
+
+def _start_gunicorn(env, log_path):
+    log = open(log_path, "w")  # noqa: SIM115 - closed when the server stops
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", "127.0.0.1:0", "--workers", "1"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        match = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", Path(log_path).read_text())
+        if match:
+            return process, f"http://127.0.0.1:{match.group(1)}"
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"gunicorn did not start: {Path(log_path).read_text()}")
+
+
+@pytest.fixture
+def two_servers(tmp_path):
+    """Two gunicorn processes: one SQLite file, one Redis database, nothing else shared."""
+    import redis
+
+    redis_url = _redis_url()
+    shared = redis.Redis.from_url(redis_url)
+    # Its own key prefix, so the test neither sees nor clears anyone else's keys in that DB.
+    prefix = f"bookstore-two-servers-{uuid.uuid4().hex}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_READ_DOT_ENV": "false",
+        "DJANGO_DEBUG": "true",
+        "DJANGO_SECRET_KEY": "two-process-test-only",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'shared.sqlite3'}",
+        "DJANGO_MEDIA_ROOT": str(tmp_path / "media"),
+        "REDIS_URL": redis_url,
+        "DJANGO_CACHE_PREFIX": prefix,
+        "DJANGO_LOG_LEVEL": "WARNING",
+    }
+    for name in ("AWS_STORAGE_BUCKET_NAME", "AWS_S3_ENDPOINT_URL", "PYTEST_CURRENT_TEST"):
+        env.pop(name, None)
+    _manage(env, "migrate", "--noinput")
+    _manage(
+        env,
+        "shell",
+        "-c",
+        "from accounts.models import CustomUser; from books.models import Book; "
+        "u = CustomUser.objects.create_user('carol', 'carol@example.com', 'correct-horse-battery'); "
+        "Book.objects.create(title='Parable of the Sower', author='Octavia E. Butler', price=9, creator=u)",
+    )
+    servers = []
+    try:
+        for name in ("a", "b"):
+            servers.append(_start_gunicorn(env, tmp_path / f"gunicorn-{name}.log"))
+        yield [url for _, url in servers], env
+    finally:
+        for process, _ in servers:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for key in shared.scan_iter(match=f"{prefix}:*"):
+            shared.delete(key)
+
+
+def _sign_in(base_url):
+    session = requests.Session()
+    session.get(f"{base_url}/accounts/login/", timeout=10)
+    response = session.post(
+        f"{base_url}/accounts/login/",
+        data={
+            "login": "carol",
+            "password": "correct-horse-battery",
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+        },
+        timeout=10,
+    )
+    assert "Signed in as" in response.text
+    return session
+
+
+def test_a_write_on_one_server_shows_on_the_other_servers_next_request(two_servers):
+    (server_a, server_b), env = two_servers
+    for server in (server_a, server_b):
+        requests.get(f"{server}/books/", timeout=10)
+        warm = requests.get(f"{server}/books/", timeout=10)
+        assert warm.headers.get("X-Page-Cache") == "hit"
+        assert "0 reviews" in warm.text
+
+    member = _sign_in(server_a)
+    book_url = re.search(r'href="(/books/[0-9a-f-]{36}/)"', requests.get(f"{server_b}/books/", timeout=10).text)[1]
+    requests.get(f"{server_b}{book_url}", timeout=10)  # cached on B before the review
+    posted = member.post(
+        f"{server_a}{book_url}review/",
+        data={
+            "review": "Prescient and hard to put down.",
+            "rating": "5",
+            "csrfmiddlewaretoken": member.cookies["csrftoken"],
+        },
+        timeout=10,
+    )
+    assert posted.status_code == 200 and "Prescient" in posted.text
+
+    on_b = requests.get(f"{server_b}/books/", timeout=10)
+    assert on_b.headers.get("X-Page-Cache") != "hit"
+    assert "1 review" in on_b.text and "★ 5.0" in on_b.text
+    assert "Prescient and hard to put down." in requests.get(f"{server_b}{book_url}", timeout=10).text
+
+    # A write from a third process (a management command, the admin) reaches both too.
+    _manage(env, "shell", "-c", "from books.models import Book; b = Book.objects.get(); b.price = 11; b.save()")
+    for server in (server_a, server_b):
+        assert "$11.00" in requests.get(f"{server}/books/", timeout=10).text
+
+    # The member on A sees their own page, never the anonymous copy.
+    assert "Signed in as <strong>carol</strong>" in member.get(f"{server_a}/books/", timeout=10).text
+    assert "Signed in as" not in requests.get(f"{server_a}/books/", timeout=10).text

@@ -1,0 +1,96 @@
+"""seed_demo: realistic books with stored covers and rated reviews, stats kept true."""
+
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import Avg, Count
+
+from books.models import Book, Review
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(*args):
+    call_command("seed_demo", *args, "--seed", "7", verbosity=0)
+
+
+def test_seed_demo_adds_books_reviews_and_true_review_stats(_media_root):
+    seed("--books", "30", "--reviews", "120", "--covers", "3")
+    assert Book.objects.count() == 30
+    assert Review.objects.count() == 120
+    assert Review.objects.filter(rating__isnull=False).exists()
+    for book in Book.objects.annotate(n=Count("reviews"), rated=Count("reviews__rating"), avg=Avg("reviews__rating")):
+        assert book.review_count == book.n
+        assert book.rating_count == book.rated
+        if book.avg is None:
+            assert book.rating_average is None
+        else:
+            assert float(book.rating_average) == pytest.approx(book.avg, abs=0.005)
+
+
+def test_seeded_titles_and_authors_look_like_books(_media_root):
+    seed("--books", "20", "--reviews", "0", "--covers", "0")
+    books = list(Book.objects.all())
+    assert len({book.title for book in books}) > 10
+    assert all(len(book.author.split()) == 2 for book in books)
+    assert all(book.price > 0 for book in books)
+
+
+def test_each_book_gets_its_own_stored_cover_and_thumbnail(_media_root):
+    seed("--books", "12", "--reviews", "0", "--covers", "2")
+    names = set()
+    for book in Book.objects.all():
+        assert book.cover.name.startswith("covers/") and book.cover_thumbnail.name.endswith("-thumb.jpg")
+        assert (Path(_media_root) / book.cover.name).is_file()
+        assert (Path(_media_root) / book.cover_thumbnail.name).is_file()
+        assert book.thumbnail_width and book.thumbnail_height
+        names |= {book.cover.name, book.cover_thumbnail.name}
+    assert len(names) == 24  # deleting one book can never take another book's cover with it
+
+
+def test_seed_demo_fills_the_bucket_through_the_configured_storage(s3_storage):
+    seed("--books", "3", "--reviews", "5", "--covers", "1")
+    stored = {name for book in Book.objects.all() for name in (book.cover.name, book.cover_thumbnail.name)}
+    assert set(s3_storage.keys()) == stored
+    assert len(stored) == 6
+
+
+def test_reset_removes_earlier_demo_books_and_files_but_keeps_members_books(
+    _media_root, book, django_capture_on_commit_callbacks
+):
+    seed("--books", "5", "--reviews", "10", "--covers", "1")
+    old_files = [Path(_media_root) / b.cover.name for b in Book.objects.exclude(pk=book.pk)]
+    assert all(path.exists() for path in old_files)
+    with django_capture_on_commit_callbacks(execute=True):  # files go once the delete commits
+        seed("--reset", "--books", "4", "--reviews", "8", "--covers", "1")
+    assert Book.objects.filter(pk=book.pk).exists()
+    assert Book.objects.exclude(pk=book.pk).count() == 4
+    assert Review.objects.count() == 8
+    assert not any(path.exists() for path in old_files)
+
+
+def test_reviews_alone_go_to_existing_books_and_update_their_stats(_media_root, book):
+    seed("--books", "0", "--reviews", "6", "--covers", "0")
+    book.refresh_from_db()
+    assert book.review_count == 6
+
+
+@pytest.mark.parametrize("args", [["--books", "-1"], ["--reviews", "-5"], ["--covers", "-2"]])
+def test_negative_counts_are_a_clear_error_and_change_nothing(args):
+    with pytest.raises(CommandError, match="0 or more"):
+        seed(*args)
+    assert Book.objects.count() == 0
+
+
+def test_reviews_without_any_book_is_a_clear_error(db):
+    with pytest.raises(CommandError, match="no books"):
+        seed("--books", "0", "--reviews", "3")
+    assert Review.objects.count() == 0
+
+
+def test_seeded_catalogue_is_listed(client, _media_root):
+    seed("--books", "30", "--reviews", "30", "--covers", "1")
+    response = client.get("/books/", {"sort": "rating"})
+    assert response.status_code == 200
+    assert len(response.context["book_list"]) == 24
