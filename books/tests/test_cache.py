@@ -310,7 +310,7 @@ def test_a_write_on_one_server_shows_on_the_other_servers_next_request(two_serve
         requests.get(f"{server}/books/", timeout=10)
         warm = requests.get(f"{server}/books/", timeout=10)
         assert warm.headers.get("X-Page-Cache") == "hit"
-        assert "0 reviews" in warm.text
+        assert "No reviews yet" in warm.text
 
     member = _sign_in(server_a)
     book_url = re.search(r'href="(/books/[0-9a-f-]{36}/)"', requests.get(f"{server_b}/books/", timeout=10).text)[1]
@@ -328,7 +328,7 @@ def test_a_write_on_one_server_shows_on_the_other_servers_next_request(two_serve
 
     on_b = requests.get(f"{server_b}/books/", timeout=10)
     assert on_b.headers.get("X-Page-Cache") != "hit"
-    assert "1 review" in on_b.text and "★ 5.0" in on_b.text
+    assert "(1 review)" in on_b.text and '<span class="fw-semibold">5.0</span>' in on_b.text
     assert "Prescient and hard to put down." in requests.get(f"{server_b}{book_url}", timeout=10).text
 
     # A write from a third process (a management command, the admin) reaches both too.

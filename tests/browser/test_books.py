@@ -67,6 +67,7 @@ def test_member_adds_book_with_cover_and_sees_it_load_on_detail_and_list(
 def test_creator_replaces_cover_then_reviews_with_keyboard_rating_and_finds_book_by_search(
     page, site, alice, page_problems, screenshot, tmp_path
 ):
+    BookFactory(title="Dawn", author="Octavia E. Butler")  # must not match the search below
     log_in(page, "alice")
     add_book(page, title="Parable of the Sower", cover=cover_file(tmp_path, "blue.jpg", title="Parable of the Sower"))
     first_cover_src = cover_on_detail(page).get_attribute("src")
@@ -138,6 +139,8 @@ def test_creator_replaces_cover_then_reviews_with_keyboard_rating_and_finds_book
     expect(search).to_have_value("talents")
     found = card(page, "Parable of the Talents")
     expect(found).to_contain_text("4.0")
+    expect(page.locator("article.book-card")).to_have_count(1)
+    expect(card(page, "Dawn")).to_have_count(0)
     assert image_natural_width(found.locator("img")) > 0
     screenshot("search-results")
     found.get_by_role("link").click()
@@ -183,12 +186,16 @@ def test_visitor_pages_through_thirty_books(page, site, transactional_db, page_p
     page.evaluate("window.scrollTo(0, 0)")
     screenshot("list-page-1")
 
-    # From the keyboard: the first Tab offers to skip the navigation, the next one reaches the first book.
+    # From the keyboard: the first Tab offers to skip the navigation; past it come the sort
+    # controls (the select, its button), then the first book.
     page.keyboard.press("Tab")
     skip = page.get_by_role("link", name="Skip to content")
     expect(skip).to_be_focused()
     expect(skip).to_be_visible()
     page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Sort by")).to_be_focused()
+    page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     expect(card(page, "Solaris").get_by_role("link", name="Solaris")).to_be_focused()
     pages = page.get_by_role("navigation", name="Pages")
