@@ -52,6 +52,19 @@ def page_timeout():
     return max(timeout, 0)
 
 
+def fragment_context():
+    """What templates need to cache fragments every reader sees alike, signed in or not.
+
+    The book cards of a list page and a book's reviews are the same for every member, and
+    rendering them is most of a signed-in page's cost. `{% cache fragment_timeout name
+    catalogue_version ... %}` keys them by the catalogue version, so any write retires them
+    exactly as it retires whole pages; a timeout of 0 (caching off) stores nothing.
+    """
+    if not enabled():
+        return {"fragment_timeout": 0, "catalogue_version": ""}
+    return {"fragment_timeout": page_timeout(), "catalogue_version": catalogue_version()}
+
+
 def _digest(*parts):
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 

@@ -116,6 +116,7 @@ class BookListView(ListView):
         context = super().get_context_data(**kwargs)
         page = context["page_obj"]
         context.update(
+            cache.fragment_context(),
             search_query=self.search_query,
             sort=self.sort,
             sort_choices=SORT_CHOICES,
@@ -152,6 +153,7 @@ def detail_context(request, book, review_form=None):
         "reviews": book.reviews.select_related("author"),
         "review_form": review_form or ReviewForm(),
         "can_edit": book.is_editable_by(request.user),
+        **cache.fragment_context(),
     }
 
 

@@ -1,6 +1,7 @@
 from django.shortcuts import render
 from django.views.generic import TemplateView
 
+from books import cache
 from books.models import Book
 
 
@@ -12,6 +13,7 @@ class HomePageView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["newest_books"] = Book.objects.for_cards()[:8]
+        context.update(cache.fragment_context())
         return context
 
 

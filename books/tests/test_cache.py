@@ -339,3 +339,46 @@ def test_a_write_on_one_server_shows_on_the_other_servers_next_request(two_serve
     # The member on A sees their own page, never the anonymous copy.
     assert "Signed in as <strong>carol</strong>" in member.get(f"{server_a}/books/", timeout=10).text
     assert "Signed in as" not in requests.get(f"{server_a}/books/", timeout=10).text
+
+
+# --- Fragments every reader sees alike (book cards, reviews), for signed-in pages too ---
+@pytest.mark.django_db(transaction=True)
+def test_signed_in_list_reuses_the_cached_cards_and_shows_a_write_at_once(client, caching, member, other_member):
+    book = BookFactory(title="Kindred", creator=other_member)
+    client.force_login(member)
+    client.get(LIST)  # renders and stores the cards
+    again = client.get(LIST)
+    assert "Kindred" in again.content.decode()
+    assert "books/_book_card.html" not in {t.name for t in again.templates}  # from the cache
+
+    book.title = "Kindred (25th anniversary edition)"
+    book.save()  # commits (transaction=True), so the catalogue version changes
+    assert "Kindred (25th anniversary edition)" in client.get(LIST).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signed_in_detail_shows_a_new_review_on_the_next_request(client, caching, book, member, other_member):
+    client.force_login(member)
+    url = book.get_absolute_url()
+    assert "No reviews yet — be the first" in client.get(url).content.decode()
+    ReviewFactory(book=book, author=other_member, review="Quietly devastating.")
+    assert "Quietly devastating." in client.get(url).content.decode()
+
+
+@pytest.mark.django_db
+def test_cached_reviews_never_show_a_members_wording_to_an_anonymous_reader(client, caching, book, member):
+    client.force_login(member)
+    assert "be the first to leave one" in client.get(book.get_absolute_url()).content.decode()
+    client.logout()
+    assert "be the first to leave one" not in client.get(book.get_absolute_url()).content.decode()
+
+
+@pytest.mark.django_db
+def test_warm_card_fragments_save_the_signed_in_list_its_rendering(client, caching, member):
+    BookFactory.create_batch(24)
+    client.force_login(member)
+    cold = client.get(LIST)
+    warm = client.get(LIST)
+    assert {t.name for t in cold.templates} >= {"books/_book_card.html"}
+    assert "books/_book_card.html" not in {t.name for t in warm.templates}
+    assert warm.content.decode().count('class="card h-100') == 24
