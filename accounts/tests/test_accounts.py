@@ -6,6 +6,12 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 User = get_user_model()
+SIGN_UP = {
+    "username": "reader",
+    "email": "reader@example.com",
+    "password1": "a-long-passphrase-9",
+    "password2": "a-long-passphrase-9",
+}
 
 
 def test_custom_user_model_is_in_use():
@@ -15,12 +21,7 @@ def test_custom_user_model_is_in_use():
 def test_sign_up_creates_a_member_and_logs_them_in(client):
     response = client.post(
         reverse("account_signup"),
-        {
-            "username": "reader",
-            "email": "reader@example.com",
-            "password1": "a-long-passphrase-9",
-            "password2": "a-long-passphrase-9",
-        },
+        SIGN_UP,
         follow=True,
     )
     assert response.status_code == 200
@@ -34,12 +35,7 @@ def test_sign_up_survives_a_mail_server_that_does_not_answer(client, settings):
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 1  # nothing listens
     response = client.post(
         reverse("account_signup"),
-        {
-            "username": "reader",
-            "email": "reader@example.com",
-            "password1": "a-long-passphrase-9",
-            "password2": "a-long-passphrase-9",
-        },
+        SIGN_UP,
     )
     assert response.status_code == 302
     assert User.objects.filter(username="reader").exists()
