@@ -19,7 +19,9 @@ from django.urls import reverse
 
 from books import cache as page_cache
 from books.models import Book
+from tests import services
 from tests.factories import BookFactory, ReviewFactory
+from tests.services import redis_client
 
 LIST = reverse("book_list")
 ROOT = Path(__file__).resolve().parents[2]
@@ -192,26 +194,6 @@ def test_cached_page_expires_after_its_lifetime(client, caching, book):
 # --- Two app servers sharing Redis -------------------------------------------------------
 
 
-def _redis_url():
-    url = os.environ.get("REDIS_TEST_URL", "")
-    required = os.environ.get("BOOKSTORE_REQUIRE_SERVICES") == "1"
-    reason = None
-    if not url:
-        reason = "REDIS_TEST_URL is not set (e.g. redis://127.0.0.1:6379/15)"
-    else:
-        import redis
-
-        try:
-            redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-        except redis.RedisError as exc:
-            reason = f"Redis at REDIS_TEST_URL is unreachable: {exc}"
-    if reason:
-        if required:
-            pytest.fail(f"BOOKSTORE_REQUIRE_SERVICES=1 but {reason}")
-        pytest.skip(reason)
-    return url
-
-
 def _manage(env, *args):
     # Our own fixed command line, no outside input.
     subprocess.run(  # noqa: S603
@@ -243,10 +225,8 @@ def _start_gunicorn(env, log_path):
 @pytest.fixture
 def two_servers(tmp_path):
     """Two gunicorn processes: one SQLite file, one Redis database, nothing else shared."""
-    import redis
-
-    redis_url = _redis_url()
-    shared = redis.Redis.from_url(redis_url)
+    shared = redis_client()  # skips, or fails in CI, when Redis is unreachable
+    redis_url = services.redis_url()
     # Its own key prefix, so the test neither sees nor clears anyone else's keys in that DB.
     prefix = f"bookstore-two-servers-{uuid.uuid4().hex}"
     env = {
