@@ -21,7 +21,6 @@ from books import cache as page_cache
 from books.models import Book
 from tests import services
 from tests.factories import BookFactory, ReviewFactory
-from tests.services import redis_client
 
 LIST = reverse("book_list")
 ROOT = Path(__file__).resolve().parents[2]
@@ -225,7 +224,7 @@ def _start_gunicorn(env, log_path):
 @pytest.fixture
 def two_servers(tmp_path):
     """Two gunicorn processes: one SQLite file, one Redis database, nothing else shared."""
-    shared = redis_client()  # skips, or fails in CI, when Redis is unreachable
+    shared = services.redis_client()  # skips, or fails in CI, when Redis is unreachable
     redis_url = services.redis_url()
     # Its own key prefix, so the test neither sees nor clears anyone else's keys in that DB.
     prefix = f"bookstore-two-servers-{uuid.uuid4().hex}"
