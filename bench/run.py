@@ -29,6 +29,10 @@ import redis
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: the project's own packages
+
+from tests.servers import Gunicorn  # noqa: E402 - needs the path above
+
 RESULTS = ROOT / "bench" / "results"
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "10000,100000").split(",")]
 DATABASES = os.environ.get("BENCH_DATABASES", "postgresql,sqlite").split(",")
@@ -110,37 +114,6 @@ def seed(env, kind, size, reviews):
     return seconds
 
 
-def start_server(env, workdir):
-    log_path = workdir / "gunicorn.log"
-    log_file = open(log_path, "w")  # noqa: SIM115 - closed with the server
-    process = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi:application",
-            "--bind",
-            "127.0.0.1:0",
-            "--workers",
-            WORKERS,
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        match = re.search(r"Listening at: (http://127\.0\.0\.1:\d+)", log_path.read_text())
-        if match and log_path.read_text().count("Booting worker") >= int(WORKERS):
-            return process, log_file, match.group(1)
-        if process.poll() is not None:
-            break
-        time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"gunicorn did not start:\n{log_path.read_text()}")
-
-
 def sign_in(base):
     session = requests.Session()
     session.get(f"{base}/accounts/login/", timeout=30)
@@ -190,7 +163,7 @@ def latency_ms(text):
 
 def bench_one(kind, size):
     workdir = Path(tempfile.mkdtemp(prefix=f"bookstore-bench-{kind}-"))
-    server = log_file = None
+    server = None
     try:
         log(f"== {kind}, {size} books: seeding")
         env = base_env(fresh_database(kind, workdir), workdir)
@@ -198,7 +171,8 @@ def bench_one(kind, size):
         reviews = min(5 * size, MAX_REVIEWS)
         seed_seconds = seed(env, kind, size, reviews)
         log(f"   seeded in {seed_seconds:.0f} s; serving")
-        server, log_file, base = start_server(env, workdir)
+        server = Gunicorn(env, workdir / "gunicorn.log", workers=int(WORKERS))
+        base = server.url
         cookie = sign_in(base)
         urls = page_urls(base)
         rows = []
@@ -229,12 +203,7 @@ def bench_one(kind, size):
         return rows, seed_seconds
     finally:
         if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-            log_file.close()
+            server.stop()
         redis.Redis.from_url(REDIS_URL).flushdb()
         drop_database(kind)
         shutil.rmtree(workdir, ignore_errors=True)

@@ -21,6 +21,7 @@ from books import cache as page_cache
 from books.models import Book
 from tests import services
 from tests.factories import BookFactory, ReviewFactory
+from tests.servers import Gunicorn
 
 LIST = reverse("book_list")
 ROOT = Path(__file__).resolve().parents[2]
@@ -200,27 +201,6 @@ def _manage(env, *args):
     )
 
 
-def _start_gunicorn(env, log_path):
-    log = open(log_path, "w")  # noqa: SIM115 - closed when the server stops
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", "127.0.0.1:0", "--workers", "1"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        match = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", Path(log_path).read_text())
-        if match:
-            return process, f"http://127.0.0.1:{match.group(1)}"
-        if process.poll() is not None:
-            break
-        time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"gunicorn did not start: {Path(log_path).read_text()}")
-
-
 @pytest.fixture
 def two_servers(tmp_path):
     """Two gunicorn processes: one SQLite file, one Redis database, nothing else shared."""
@@ -254,15 +234,11 @@ def two_servers(tmp_path):
     servers = []
     try:
         for name in ("a", "b"):
-            servers.append(_start_gunicorn(env, tmp_path / f"gunicorn-{name}.log"))
-        yield [url for _, url in servers], env
+            servers.append(Gunicorn(env, tmp_path / f"gunicorn-{name}.log"))
+        yield [server.url for server in servers], env
     finally:
-        for process, _ in servers:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        for server in servers:
+            server.stop()
         for key in shared.scan_iter(match=f"{prefix}:*"):
             shared.delete(key)
 
