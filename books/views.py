@@ -77,7 +77,9 @@ class CataloguePaginator(Paginator):
             ids = self.object_list.reverse().values("pk")[self.count - top : self.count - bottom]
         else:
             ids = self.object_list.values("pk")[bottom:top]
-        return self._get_page(list(self.object_list.filter(pk__in=ids)), number, self)
+        # Left lazy: when the page's cards come from the fragment cache, the books are
+        # never fetched (the template tests the count, not the list).
+        return self._get_page(self.object_list.filter(pk__in=ids), number, self)
 
 
 class BookListView(ListView):
