@@ -16,6 +16,7 @@ Pages are cached for BOOKSTORE_PAGE_CACHE_SECONDS, capped at half the lifetime o
 S3 URLs, so a cached page never hands out a cover URL that has expired.
 """
 
+import contextvars
 import hashlib
 import uuid
 
@@ -33,14 +34,30 @@ def enabled():
     return settings.BOOKSTORE_PAGE_CACHE
 
 
+# The version read once per request: the page key, the count and the fragments of one
+# page all use it, and each read is a round trip to Redis. Set by the middleware for the
+# length of a request only; outside one (commands, scripts) every call reads the cache.
+_request_version = contextvars.ContextVar("catalogue_version_of_request", default=None)
+
+
 def catalogue_version():
     """The current catalogue version token (made on first use)."""
-    return cache.get_or_set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    memo = _request_version.get()
+    if memo is not None and "version" in memo:
+        return memo["version"]
+    version = cache.get_or_set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    if memo is not None:
+        memo["version"] = version
+    return version
 
 
 def bump_catalogue_version():
     """Retire every cached page and count: the next request on any server renders afresh."""
-    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    version = uuid.uuid4().hex
+    cache.set(VERSION_KEY, version, timeout=None)
+    memo = _request_version.get()
+    if memo is not None:
+        memo["version"] = version  # the rest of this request sees its own write
 
 
 def page_timeout():
@@ -124,7 +141,11 @@ class AnonymousPageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        response = self.get_response(request)
+        token = _request_version.set({})
+        try:
+            response = self.get_response(request)
+        finally:
+            _request_version.reset(token)
         key = getattr(request, "_page_cache_key", None)
         if key is not None and _may_store(request, response):
             cache.set(key, response, timeout=page_timeout())

@@ -338,3 +338,22 @@ def test_warm_card_fragments_save_the_signed_in_list_its_rendering(client, cachi
     assert {t.name for t in cold.templates} >= {"books/_book_card.html"}
     assert "books/_book_card.html" not in {t.name for t in warm.templates}
     assert warm.content.decode().count('class="card h-100') == 24
+
+
+@pytest.mark.django_db
+def test_a_page_reads_the_catalogue_version_once(client, caching, member, monkeypatch):
+    BookFactory.create_batch(3)
+    reads = []
+    real_get_or_set = page_cache.cache.get_or_set
+
+    def counting_get_or_set(key, *args, **kwargs):
+        reads.append(key)
+        return real_get_or_set(key, *args, **kwargs)
+
+    monkeypatch.setattr(page_cache.cache, "get_or_set", counting_get_or_set)
+    client.get(LIST)  # anonymous: page key, count and card fragment all need the version
+    assert reads == [page_cache.VERSION_KEY]
+    reads.clear()
+    client.force_login(member)
+    client.get(LIST)  # signed in: count and card fragment
+    assert reads == [page_cache.VERSION_KEY]
