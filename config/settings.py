@@ -200,7 +200,8 @@ COVER_MAX_EDGE = env.int("COVER_MAX_EDGE", default=2400)
 COVER_THUMBNAIL_SIZE = (240, 360)
 # Uploads above this size are spooled to a temporary file rather than held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-# Refuse absurd request bodies early; a little room above the cover cap for the form.
+# The form's other fields (file data does not count here) may take at most this much;
+# a larger body is refused before it is parsed. The cover's own cap is COVER_MAX_UPLOAD_BYTES.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- Forms ----------------------------------------------------------------------------------
