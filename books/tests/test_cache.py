@@ -53,6 +53,14 @@ def test_second_anonymous_request_is_served_from_cache_without_queries(
 
 
 @pytest.mark.django_db
+def test_anonymous_detail_page_with_the_review_form_is_served_from_cache(client, caching, book):
+    first = client.get(book.get_absolute_url())
+    assert "Submit Review" in first.content.decode()
+    second = client.get(book.get_absolute_url())
+    assert is_hit(second) and second.content == first.content
+
+
+@pytest.mark.django_db
 def test_without_a_shared_cache_pages_are_not_cached_by_default(client, book):
     # The test settings have no REDIS_URL: a per-process cache could not be invalidated
     # across app servers, so it is not used for pages.

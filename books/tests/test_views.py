@@ -2,6 +2,8 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 
 from books.models import Book, Review
@@ -100,6 +102,30 @@ def test_anonymous_review_post_comes_back_to_the_book_after_log_in(client, book)
     response = client.post(reverse("review_create", args=[book.pk]), VALID_REVIEW)
     assert response.url == f"{reverse('account_login')}?next=/books/{book.pk}/"
     assert Review.objects.count() == 0
+
+
+def test_visitor_sees_the_review_form_with_its_submit_button_and_no_csrf_token(client, book):
+    html = client.get(book.get_absolute_url()).content.decode()
+    assert "Leave a Review" in html and ">Submit Review</button>" in html
+    assert 'name="review"' in html and "data-signed-out" in html
+    assert "csrfmiddlewaretoken" not in html  # so the visitor's page stays cacheable
+
+
+def test_visitors_tokenless_review_post_goes_to_log_in_not_to_a_csrf_failure(book):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("review_create", args=[book.pk]), VALID_REVIEW)
+    assert response.status_code == 302
+    assert response.url == f"{reverse('account_login')}?next=/books/{book.pk}/"
+    assert not Review.objects.exists()
+    assert settings.SESSION_COOKIE_NAME not in response.cookies  # nothing stored for the visitor
+
+
+def test_members_review_post_without_a_csrf_token_is_refused(book, other_member):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(other_member)
+    response = client.post(reverse("review_create", args=[book.pk]), VALID_REVIEW)
+    assert response.status_code == 403
+    assert not Review.objects.exists()
 
 
 # --- Create ---------------------------------------------------------------------------------
@@ -283,8 +309,18 @@ def test_member_posts_a_review_with_a_rating(other_client, other_member, book):
     review = Review.objects.last()
     assert (review.author, review.book, review.rating) == (other_member, book, 5)
     assert "A wonderful read." in response.content.decode()
+    assert response.redirect_chain == [(book.get_absolute_url(), 302)]
     book.refresh_from_db()
     assert (book.review_count, book.rating_average) == (1, Decimal("5.00"))
+
+
+def test_posted_review_answers_302_to_exactly_the_book_with_a_link_to_the_review(other_client, book):
+    response = other_client.post(reverse("review_create", args=[book.pk]), VALID_REVIEW)
+    assert (response.status_code, response["Location"]) == (302, book.get_absolute_url())
+    page = other_client.get(response["Location"]).content.decode()
+    review = Review.objects.get()
+    assert f'your review was posted. <a href="#review-{review.pk}">Read it</a>' in page
+    assert f'id="review-{review.pk}"' in page
 
 
 def test_review_rating_is_optional(member_client, book):

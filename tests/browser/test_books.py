@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from books.models import Book, Review
 from tests.browser.steps import (
+    PASSWORD,
     add_book,
     assert_page_is_accessible,
     book_with_cover,
@@ -210,6 +211,36 @@ def test_visitor_pages_through_thirty_books(page, site, transactional_db, page_p
     pages.get_by_role("link", name="Previous").click()
     expect(page.locator("article.book-card")).to_have_count(24)
     page_problems.assert_none()
+
+
+def test_visitor_writes_a_review_logs_in_and_finds_it_kept_then_posts_it(page, site, alice, page_problems, screenshot):
+    book = BookFactory(creator=UserFactory(username="carol"), title="Kindred")
+    page.goto(book.get_absolute_url())
+    expect(page.get_by_role("heading", name="Leave a Review")).to_be_visible()
+    field(page, "Your review").fill("Gripping from the first page.")
+    page.get_by_label("5 stars").check()
+    assert_page_is_accessible(page)
+    page.get_by_role("button", name="Submit Review").click()
+
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
+    assert not Review.objects.exists()
+    field(page, "Login").fill("alice")
+    field(page, "Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+
+    expect(page).to_have_url(re.compile(rf"{book.get_absolute_url()}$"))
+    expect(field(page, "Your review")).to_have_value("Gripping from the first page.")
+    expect(field(page, "Your review")).to_be_focused()
+    expect(page.get_by_label("5 stars")).to_be_checked()
+    screenshot("review-kept-after-log-in")
+    page.get_by_role("button", name="Submit Review").click()
+
+    expect(page.get_by_role("status").filter(has_text="your review was posted")).to_be_visible()
+    assert page.url.endswith(book.get_absolute_url())
+    review = Review.objects.get()
+    assert (review.author.username, review.review, review.rating) == ("alice", "Gripping from the first page.", 5)
+    page.get_by_role("link", name="Read it").click()
+    expect(page).to_have_url(re.compile(rf"#review-{review.pk}$"))
 
 
 def test_other_member_sees_no_edit_or_delete_and_gets_the_403_page(
