@@ -9,10 +9,13 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: screenshots
 
-# Serve the site at http://127.0.0.1:8000 with SQLite and local media. No prompt.
+# Serve the site at http://$(HOST):$(PORT) with SQLite and local media. No prompt.
+# `make run PORT=8300` (or HOST=0.0.0.0) when the port is taken or others share the machine.
+HOST ?= 127.0.0.1
+PORT ?= 8000
 run: $(VENV)/.installed
 	DJANGO_DEBUG=true $(BIN)/python manage.py migrate --noinput
-	DJANGO_DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:8000
+	DJANGO_DEBUG=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Lint and run the whole test suite; non-zero on any failure.
 test: $(VENV)/.installed-dev
