@@ -29,14 +29,25 @@ lint: $(VENV)/.installed-dev
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Installs again only when a requirements file changed.
-$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
-	$(BIN)/pip install --quiet -r requirements.txt
+# Installs again only when a lock changed. --require-hashes: pip refuses any file whose hash
+# is not in the lock, and any package the lock does not pin.
+$(VENV)/.installed: requirements/runtime.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/runtime.txt
 	touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+$(VENV)/.installed-dev: requirements/runtime.txt requirements/dev.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.txt
 	touch $@ $(VENV)/.installed
+
+# uv (pinned in dev.in) compiles the locks: fast, one --universal lock for Linux/macOS/Windows, ignores pip.conf.
+LOCK := $(BIN)/uv pip compile --quiet --generate-hashes --universal --python-version 3.11 \
+	--custom-compile-command "make lock"
+# Re-compile both locks from the .in files, keeping every pin the .in files still allow.
+# Upgrades: make lock LOCK_ARGS=--upgrade (all) or LOCK_ARGS="--upgrade-package django".
+.PHONY: lock
+lock: $(VENV)/.installed-dev
+	$(LOCK) $(LOCK_ARGS) requirements/runtime.in -o requirements/runtime.txt
+	$(LOCK) $(LOCK_ARGS) requirements/dev.in -o requirements/dev.txt
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
