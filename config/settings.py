@@ -105,8 +105,11 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A hung or unreachable database fails a request in seconds instead of holding a
-    # worker thread for minutes: a bounded connect, a bounded statement, and TCP
-    # keepalives that notice a dead peer on a connection kept open by CONN_MAX_AGE.
+    # worker thread for minutes: a bounded connect (libpq waits at least 2 s), a bounded
+    # statement, TCP keepalives that notice a dead peer on a connection kept open by
+    # CONN_MAX_AGE, and no new attempt for DATABASE_RETRY_AFTER seconds after a failed
+    # one (config/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "config.postgresql"
     DATABASES["default"]["OPTIONS"] = {
         "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT", default=3),
         "options": f"-c statement_timeout={env.int('DATABASE_STATEMENT_TIMEOUT_MS', default=5000)}",
@@ -116,6 +119,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "keepalives_count": 3,
         **DATABASES["default"].get("OPTIONS", {}),
     }
+DATABASE_RETRY_AFTER = env.float("DATABASE_RETRY_AFTER", default=2)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and sessions ---------------------------------------------------------------

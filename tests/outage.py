@@ -13,8 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.services import unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,13 +74,6 @@ class RedisServer:
             os.kill(self.process.pid, signal.SIGCONT)
             self.process.terminate()
             self.process.wait(timeout=10)
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    server = RedisServer(tmp_path / "redis.log")
-    yield server
-    server.stop()
 
 
 def redis_caches(default_url: str, pages_url: str, prefix: str, **options) -> dict:
