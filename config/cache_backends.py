@@ -37,6 +37,10 @@ def _degrade(name: str, on_failure: Any):
     return wrapper
 
 
+def _counter_unreachable(*args, **kwargs):
+    raise ValueError("the cache is unreachable")  # as incr does for a missing key
+
+
 class ResilientRedisCache(RedisCache):
     """RedisCache whose outages are misses; `ping()` still tells the truth to /readyz."""
 
@@ -65,6 +69,7 @@ class ResilientRedisCache(RedisCache):
             self._down_until = 0.0  # it answers again: stop skipping it
         return True
 
+    incr = _degrade("incr", _counter_unreachable)
     # A read fails as a miss; a write as "not stored". `add` answers True so that a caller
     # taking a lock with it (allauth's rate limiter) carries on instead of waiting.
     get = _degrade("get", lambda key, default=None, version=None: default)
