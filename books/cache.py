@@ -1,11 +1,19 @@
 """Caching that is never wrong: whole pages for anonymous readers, and catalogue counts.
 
-Every key includes the *catalogue version*, a random token kept in the shared cache. Any
+Every key includes the *catalogue version*, a random token on one database row. Any
 committed write that can change a page (a book added, edited or deleted, a review posted
 or removed, a member renamed) replaces the token (books/signals.py), so every app server
-builds new keys on its next request and old entries simply age out. A random token, not a
-counter, so that a version lost from the cache (eviction, a Redis restart) can never come
-back as a value that old pages were stored under.
+builds new keys on its next request and old entries simply age out. In the database, not
+in Redis: a write made while Redis is down or paused still changes the version, so no
+server serves an old page when Redis comes back. A random token, not a counter, so that a
+database restored from a backup never meets pages stored under its version.
+
+Pages, fragments and counts live in the "pages" cache alias, apart from the sessions and
+rate-limit counters of "default", and are bounded: a page is keyed by what changes it
+(the path, and for the list its search, sort and page number as the view reads them), so
+junk parameters are served the canonical entry; list pages past
+BOOKSTORE_PAGE_CACHE_MAX_PAGE and searches past BOOKSTORE_PAGE_CACHE_MAX_SEARCHES per
+version are rendered without being stored.
 
 This is only correct when the cache is shared by every process that serves or writes:
 Redis (REDIS_URL). The local-memory cache is private to one process, so a write in one
@@ -18,46 +26,74 @@ S3 URLs, so a cached page never hands out a cover URL that has expired.
 
 import contextvars
 import hashlib
+import logging
 import uuid
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
+from django.core.cache import caches
+from django.db import DatabaseError
 from django.utils.cache import patch_vary_headers
+from django.utils.http import urlencode
 
-VERSION_KEY = "catalogue:version"
+from .models import CatalogueVersion
+
+logger = logging.getLogger(__name__)
+
 # The pages worth caching: read-only, the same for every anonymous reader.
 CACHEABLE_URL_NAMES = frozenset({"home", "book_list", "book_detail"})
+_VERSION_ROW = 1
 
 
 def enabled():
     return settings.BOOKSTORE_PAGE_CACHE
 
 
-# The version read once per request: the page key, the count and the fragments of one
-# page all use it, and each read is a round trip to Redis. Set by the middleware for the
-# length of a request only; outside one (commands, scripts) every call reads the cache.
-_request_version = contextvars.ContextVar("catalogue_version_of_request", default=None)
+def page_cache():
+    """The cache alias for pages, fragments and counts: never the one holding sessions."""
+    return caches["pages"]
 
 
-def catalogue_version():
-    """The current catalogue version token (made on first use)."""
-    memo = _request_version.get()
+# What one request has decided: the version (read once: the page key, the count and the
+# fragments all use it) and whether it may store anything. Set by the middleware for the
+# length of a request only; outside one (commands, scripts) every call reads the database.
+_request_state = contextvars.ContextVar("page_cache_state_of_request", default=None)
+
+
+def catalogue_version() -> str:
+    """The current catalogue version token, from its row (made on first use)."""
+    memo = _request_state.get()
     if memo is not None and "version" in memo:
         return memo["version"]
-    version = cache.get_or_set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    token = CatalogueVersion.objects.filter(pk=_VERSION_ROW).values_list("token", flat=True).first()
+    if token is None:
+        token = CatalogueVersion.objects.get_or_create(pk=_VERSION_ROW, defaults={"token": uuid.uuid4().hex})[0].token
     if memo is not None:
-        memo["version"] = version
-    return version
+        memo["version"] = token
+    return token
 
 
-def bump_catalogue_version():
-    """Retire every cached page and count: the next request on any server renders afresh."""
+def bump_catalogue_version() -> None:
+    """Retire every cached page and count: the next request on any server renders afresh.
+
+    Runs after the write committed, so it must never raise into the request: a failure is
+    logged, and the old pages then age out within page_timeout().
+    """
     version = uuid.uuid4().hex
-    cache.set(VERSION_KEY, version, timeout=None)
-    memo = _request_version.get()
+    try:
+        if not CatalogueVersion.objects.filter(pk=_VERSION_ROW).update(token=version):
+            CatalogueVersion.objects.update_or_create(pk=_VERSION_ROW, defaults={"token": version})
+    except DatabaseError:
+        logger.exception("Could not retire the cached pages after a write")
+        return
+    memo = _request_state.get()
     if memo is not None:
         memo["version"] = version  # the rest of this request sees its own write
+
+
+def _may_store_anything() -> bool:
+    memo = _request_state.get()
+    return memo is None or memo.get("store", True)
 
 
 def page_timeout():
@@ -74,12 +110,14 @@ def fragment_context():
 
     The book cards of a list page and a book's reviews are the same for every member, and
     rendering them is most of a signed-in page's cost. `{% cache fragment_timeout name
-    catalogue_version ... %}` keys them by the catalogue version, so any write retires them
-    exactly as it retires whole pages; a timeout of 0 (caching off) stores nothing.
+    catalogue_version ... using="pages" %}` keys them by the catalogue version, so any write
+    retires them exactly as it retires whole pages; a timeout of 0 (caching off, or a search
+    over this version's budget) stores nothing.
     """
     if not enabled():
         return {"fragment_timeout": 0, "catalogue_version": ""}
-    return {"fragment_timeout": page_timeout(), "catalogue_version": catalogue_version()}
+    timeout = page_timeout() if _may_store_anything() else 0
+    return {"fragment_timeout": timeout, "catalogue_version": catalogue_version()}
 
 
 def _digest(*parts):
@@ -95,10 +133,11 @@ def cached_count(queryset, label):
     if not enabled():
         return queryset.count()
     key = f"count:{catalogue_version()}:{_digest(label)}"
-    count = cache.get(key)
+    count = page_cache().get(key)
     if count is None:
         count = queryset.count()
-        cache.set(key, count, timeout=page_timeout() or None)
+        if _may_store_anything():
+            page_cache().set(key, count, timeout=page_timeout() or None)
     return count
 
 
@@ -112,9 +151,47 @@ def _may_use_cache(request):
     )
 
 
-def _page_key(request, version):
+def _list_query(request) -> tuple[str, str, int | None]:
+    """The search, sort and page number a list URL shows, as the view reads them.
+
+    Anything else in the query string changes nothing on the page, so it is no part of the
+    key: junk parameters are served the canonical page. The page number is None when it is
+    not one of the first BOOKSTORE_PAGE_CACHE_MAX_PAGE (such pages are never cached).
+    """
+    from .views import BookListView  # the view's own reading of q and sort, not a copy
+
+    view = BookListView(request=request)
+    try:
+        number = int(request.GET.get("page") or 1)
+    except ValueError:
+        number = 1  # the view shows the first page for a junk number
+    return view.search_query, view.sort, number if 1 <= number <= settings.BOOKSTORE_PAGE_CACHE_MAX_PAGE else None
+
+
+def _page_key(request, version, url_name) -> str | None:
     scheme = "https" if request.is_secure() else "http"
-    return f"page:{version}:{_digest(scheme, request.get_host(), request.get_full_path())}"
+    query = ""
+    if url_name == "book_list":
+        search, sort, number = _list_query(request)
+        if number is None:
+            return None
+        query = urlencode({"q": search, "sort": sort, "page": number})
+    return f"page:{version}:{_digest(scheme, request.get_host(), request.path, query)}"
+
+
+def _admit_search(version) -> bool:
+    """Count a search about to be cached; past the version's budget it is rendered, not stored.
+
+    Distinct searches are unbounded, so their pages, cards and counts are capped per
+    catalogue version and page lifetime: BOOKSTORE_PAGE_CACHE_MAX_SEARCHES.
+    """
+    budget = f"searches:{version}"
+    pages = page_cache()
+    pages.add(budget, 0, timeout=page_timeout() or None)
+    try:
+        return pages.incr(budget) <= settings.BOOKSTORE_PAGE_CACHE_MAX_SEARCHES
+    except Exception:  # noqa: BLE001 - a counter lost or unreachable: store nothing
+        return False
 
 
 def _may_store(request, response):
@@ -141,14 +218,15 @@ class AnonymousPageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        token = _request_version.set({})
+        state = {}
+        token = _request_state.set(state)
         try:
             response = self.get_response(request)
         finally:
-            _request_version.reset(token)
+            _request_state.reset(token)
         key = getattr(request, "_page_cache_key", None)
-        if key is not None and _may_store(request, response):
-            cache.set(key, response, timeout=page_timeout())
+        if key is not None and state.get("store", True) and _may_store(request, response):
+            page_cache().set(key, response, timeout=page_timeout())
         if getattr(request, "_page_cache_candidate", False):
             # A page that differs between readers must not be reused by a shared proxy.
             patch_vary_headers(response, ["Cookie"])
@@ -159,12 +237,16 @@ class AnonymousPageCacheMiddleware:
         if match is None or match.url_name not in CACHEABLE_URL_NAMES:
             return None
         request._page_cache_candidate = True
-        if not _may_use_cache(request) or not page_timeout():
+        if not enabled() or not page_timeout():
             return None
-        key = _page_key(request, catalogue_version())
-        response = cache.get(key)
-        if response is not None:
-            response["X-Page-Cache"] = "hit"
-            return response
-        request._page_cache_key = key
+        version = catalogue_version()
+        if _may_use_cache(request):
+            key = _page_key(request, version, match.url_name)
+            response = page_cache().get(key) if key else None
+            if response is not None:
+                response["X-Page-Cache"] = "hit"
+                return response
+            request._page_cache_key = key
+        if match.url_name == "book_list" and _list_query(request)[0] and not _admit_search(version):
+            _request_state.get()["store"] = False
         return None

@@ -148,3 +148,16 @@ class Review(models.Model):
 
     def __str__(self):
         return self.review[:50]
+
+
+class CatalogueVersion(models.Model):
+    """The one row whose token every committed write a page shows replaces (books/cache.py).
+
+    Kept in the database, not in Redis, so that a write made while Redis is down or paused
+    still retires every cached page: the cache can miss a message, the database cannot.
+    """
+
+    token = models.CharField(max_length=32)
+
+    def __str__(self):
+        return self.token

@@ -2,10 +2,12 @@
 
 `/healthz` answers as long as the process serves requests: it touches nothing else, so a
 database outage never gets healthy app servers restarted. `/readyz` says whether this
-server can do useful work: one trivial query on the database, one read from the cache
-(Redis when configured: sessions live there), and the media storage configured. It makes
-no request to S3: a probe every few seconds would cost money and would mark every server
-unready at once when S3 has a blip, although pages that only read keep working then.
+server can do useful work: one trivial query on the database, a ping of each Redis cache,
+and the media storage configured. Only the database is fatal (503): without Redis, pages
+render from PostgreSQL and sessions are read from it, so a Redis outage is reported as
+"degraded" with a 200, and does not take every server out of the load balancer at once.
+It makes no request to S3: a probe every few seconds would cost money and would mark every
+server unready at once when S3 has a blip, although pages that only read keep working then.
 """
 
 import logging
@@ -13,7 +15,7 @@ import os
 from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
@@ -39,9 +41,12 @@ def readyz(request):
         except Exception:
             # The reason goes to the log, never to an anonymous caller.
             logger.exception("Readiness check %s failed", name)
-            results[name] = "unavailable"
-    ready = all(result == "ok" for result in results.values())
-    return JsonResponse({"status": "ok" if ready else "unavailable", **results}, status=200 if ready else 503)
+            results[name] = "unavailable" if name == "database" else "degraded"
+    if results["database"] != "ok":
+        status = "unavailable"
+    else:
+        status = "ok" if all(result == "ok" for result in results.values()) else "degraded"
+    return JsonResponse({"status": status, **results}, status=503 if status == "unavailable" else 200)
 
 
 def _database():
@@ -52,7 +57,11 @@ def _database():
 
 
 def _cache():
-    cache.get("readyz-probe")  # a miss is fine; a dead server raises
+    for cache in caches.all():
+        if hasattr(cache, "ping"):  # config/cache_backends.py: asks Redis despite its back-off
+            cache.ping()
+        else:
+            cache.get("readyz-probe")  # a miss is fine; a dead server raises
     return "ok"
 
 
@@ -65,4 +74,4 @@ def _storage():
     folder = Path(settings.MEDIA_ROOT)
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
-    return "ok" if os.access(folder, os.W_OK) else "media folder not writable"
+    return "ok" if os.access(folder, os.W_OK) else "degraded: media folder not writable"

@@ -39,6 +39,11 @@ class RequestLogMiddleware:
             response[REQUEST_ID_HEADER] = request_id
             self._log(request, response, (time.perf_counter() - started) * 1000)
             return response
+        except Exception:
+            # Raised past Django's own handler (e.g. by a middleware with the database
+            # down): the line and the id are written all the same, then the server answers.
+            logger.exception("%s %s failed", request.method, request.path, extra={"status": 500})
+            raise
         finally:
             request_id_var.reset(token)
 
@@ -46,7 +51,6 @@ class RequestLogMiddleware:
         status = response.status_code
         if request.path in QUIET_PATHS and status < 400:
             return
-        user = getattr(request, "user", None)
         logger.log(
             logging.ERROR if status >= 500 else logging.INFO,
             "%s %s %s",
@@ -59,6 +63,15 @@ class RequestLogMiddleware:
                 "path": request.path,
                 "status": status,
                 "duration_ms": round(duration_ms, 1),
-                "user_id": str(user.pk) if user is not None and user.is_authenticated else None,
+                "user_id": _user_id(request),
             },
         )
+
+
+def _user_id(request):
+    """The member's id, or None: reading it may load the session, and the database may be down."""
+    try:
+        user = getattr(request, "user", None)
+        return str(user.pk) if user is not None and user.is_authenticated else None
+    except Exception:  # noqa: BLE001 - the log line matters more than who it was
+        return None

@@ -103,25 +103,64 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A hung or unreachable database fails a request in seconds instead of holding a
+    # worker thread for minutes: a bounded connect (libpq waits at least 2 s), a bounded
+    # statement, TCP keepalives that notice a dead peer on a connection kept open by
+    # CONN_MAX_AGE, and no new attempt for DATABASE_RETRY_AFTER seconds after a failed
+    # one (config/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "config.postgresql"
+    DATABASES["default"]["OPTIONS"] = {
+        "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT", default=3),
+        "options": f"-c statement_timeout={env.int('DATABASE_STATEMENT_TIMEOUT_MS', default=5000)}",
+        "keepalives": 1,
+        "keepalives_idle": env.int("DATABASE_KEEPALIVES_IDLE", default=10),
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
+DATABASE_RETRY_AFTER = env.float("DATABASE_RETRY_AFTER", default=2)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and sessions ---------------------------------------------------------------
-# With REDIS_URL, Redis holds the cache, the sessions and allauth's rate-limit counters,
-# so that any number of app servers share them. Without it: local memory and the database.
+# With REDIS_URL, Redis holds allauth's rate-limit counters and a copy of each session
+# ("default"), and the page cache ("pages": whole pages, fragments, counts) under its own
+# key prefix. REDIS_PAGE_CACHE_URL may point the page cache at a separate Redis with a
+# memory cap and allkeys-lru, so that a flood of pages can never evict a session or a
+# counter (docs/ARCHITECTURE.md). Sessions are written through to the database
+# (cached_db), so members stay signed in when Redis restarts or is unreachable. Redis
+# failures are misses (config/cache_backends.py), never a 500. Without REDIS_URL: local
+# memory and the database.
 REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_PAGE_CACHE_URL = env.str("REDIS_PAGE_CACHE_URL", default=REDIS_URL)
 if REDIS_URL:
+    _cache_prefix = env.str("DJANGO_CACHE_PREFIX", default="bookstore")
+    # A dead or paused Redis costs a request at most this long, then is skipped a while.
+    _redis_options = {
+        "socket_connect_timeout": env.float("REDIS_TIMEOUT", default=0.5),
+        "socket_timeout": env.float("REDIS_TIMEOUT", default=0.5),
+        "down_for": env.float("REDIS_RETRY_AFTER", default=5),
+    }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache_backends.ResilientRedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("DJANGO_CACHE_PREFIX", default="bookstore"),
-            # A dead Redis fails a request (and /readyz) in seconds, not at the TCP timeout.
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
-        }
+            "KEY_PREFIX": _cache_prefix,
+            "OPTIONS": _redis_options,
+        },
+        "pages": {
+            "BACKEND": "config.cache_backends.ResilientRedisCache",
+            "LOCATION": REDIS_PAGE_CACHE_URL,
+            "KEY_PREFIX": f"{_cache_prefix}:pages",
+            "OPTIONS": _redis_options,
+        },
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "default"},
+        "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"},
+    }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # Anonymous pages and catalogue counts are cached under a version that every write replaces
 # (books/cache.py). That is only correct with a cache all app servers share, so it is on by
@@ -129,6 +168,10 @@ else:
 BOOKSTORE_PAGE_CACHE = env.bool("BOOKSTORE_PAGE_CACHE", default=bool(REDIS_URL))
 # Capped at half of AWS_QUERYSTRING_EXPIRE when covers use signed S3 URLs.
 BOOKSTORE_PAGE_CACHE_SECONDS = env.int("BOOKSTORE_PAGE_CACHE_SECONDS", default=60)
+# What bounds the page cache whatever URLs arrive: list pages past this number are not
+# cached, nor more than this many distinct searches per catalogue version.
+BOOKSTORE_PAGE_CACHE_MAX_PAGE = env.int("BOOKSTORE_PAGE_CACHE_MAX_PAGE", default=20)
+BOOKSTORE_PAGE_CACHE_MAX_SEARCHES = env.int("BOOKSTORE_PAGE_CACHE_MAX_SEARCHES", default=500)
 
 # --- Authentication (django-allauth) ------------------------------------------------
 AUTH_USER_MODEL = "accounts.CustomUser"

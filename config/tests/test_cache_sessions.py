@@ -4,6 +4,7 @@ import pytest
 from django.contrib.sessions.models import Session
 
 from config.tests.production import example_environment, settings_under
+from tests.outage import redis_caches
 from tests.services import redis_client, redis_url
 
 
@@ -13,12 +14,30 @@ def test_without_redis_sessions_go_to_the_database_and_the_cache_is_local():
     assert settings["SESSION_ENGINE"] == "django.contrib.sessions.backends.db"
 
 
-def test_with_redis_url_cache_and_sessions_go_to_redis():
+def test_with_redis_url_the_cache_is_redis_and_sessions_are_written_through_to_the_database():
     env = example_environment(REDIS_URL="redis://redis.internal:6379/3")
     settings = settings_under(env, "CACHES", "SESSION_ENGINE")
-    assert settings["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
-    assert settings["CACHES"]["default"]["LOCATION"] == "redis://redis.internal:6379/3"
-    assert settings["SESSION_ENGINE"] == "django.contrib.sessions.backends.cache"
+    for alias in ("default", "pages"):
+        assert settings["CACHES"][alias]["BACKEND"] == "config.cache_backends.ResilientRedisCache"
+        assert settings["CACHES"][alias]["LOCATION"] == "redis://redis.internal:6379/3"
+    assert settings["CACHES"]["pages"]["KEY_PREFIX"] == settings["CACHES"]["default"]["KEY_PREFIX"] + ":pages"
+    # A Redis restart or outage logs no member out: the session is read from PostgreSQL.
+    assert settings["SESSION_ENGINE"] == "django.contrib.sessions.backends.cached_db"
+
+
+def test_the_page_cache_can_have_a_redis_of_its_own():
+    env = example_environment(REDIS_URL="redis://redis.internal:6379/3", REDIS_PAGE_CACHE_URL="redis://pages:6379/0")
+    caches = settings_under(env, "CACHES")["CACHES"]
+    assert caches["default"]["LOCATION"] == "redis://redis.internal:6379/3"
+    assert caches["pages"]["LOCATION"] == "redis://pages:6379/0"
+
+
+def test_a_hung_database_is_given_up_in_seconds():
+    env = example_environment(DATABASE_URL="postgres://bookstore@db:5432/bookstore")
+    options = settings_under(env, "DATABASES")["DATABASES"]["default"]["OPTIONS"]
+    assert options["connect_timeout"] == 3
+    assert options["options"] == "-c statement_timeout=5000"
+    assert options["keepalives"] == 1 and options["keepalives_idle"] == 10
 
 
 @pytest.fixture
@@ -26,14 +45,8 @@ def redis_settings(settings):
     """The settings REDIS_URL gives, on the tests' Redis database under a key prefix of its own."""
     client = redis_client()
     prefix = f"bookstore-test-{secrets.token_hex(4)}"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": redis_url(),
-            "KEY_PREFIX": prefix,
-        }
-    }
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    settings.CACHES = redis_caches(redis_url(), redis_url(), prefix)
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     keys = lambda: [key.decode() for key in client.scan_iter(match=f"{prefix}:*")]  # noqa: E731
     yield keys
     for key in keys():
@@ -49,6 +62,6 @@ def test_member_session_and_login_rate_limits_live_in_redis(client, member, redi
     response = client.post("/accounts/login/", {"login": member.username, "password": "correct-horse-battery"})
     assert response.status_code == 302
     session_key = client.cookies["sessionid"].value
-    assert [key for key in redis_settings() if key.endswith(f"django.contrib.sessions.cache{session_key}")]
-    assert not Session.objects.exists()
+    assert [key for key in redis_settings() if key.endswith(f"django.contrib.sessions.cached_db{session_key}")]
+    assert Session.objects.filter(session_key=session_key).exists()  # survives Redis
     assert client.get("/books/create/").status_code == 200

@@ -1,0 +1,84 @@
+"""Django's Redis cache, made to degrade instead of fail when Redis is down or paused.
+
+Every error from Redis is logged and answered as a miss (a read) or as nothing done (a
+write), so a page renders from PostgreSQL and a committed write still answers success.
+After a failure the cache is skipped for `down_for` seconds (OPTIONS, default 5): a
+paused Redis would otherwise cost every request one socket timeout per cache call.
+
+Hand-written because the only library that does this (django-redis, IGNORE_EXCEPTIONS)
+replaces Django's built-in backend wholesale and has no such back-off.
+"""
+
+import functools
+import logging
+import threading
+import time
+from typing import Any
+
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+
+def _degrade(name: str, on_failure: Any):
+    method = getattr(RedisCache, name)
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        if self.is_down():
+            return on_failure(*args, **kwargs)
+        try:
+            return method(self, *args, **kwargs)
+        except RedisError as exc:
+            self.mark_down(exc)
+            return on_failure(*args, **kwargs)
+
+    return wrapper
+
+
+def _counter_unreachable(*args, **kwargs):
+    raise ValueError("the cache is unreachable")  # as incr does for a missing key
+
+
+class ResilientRedisCache(RedisCache):
+    """RedisCache whose outages are misses; `ping()` still tells the truth to /readyz."""
+
+    def __init__(self, server, params):
+        options = dict(params.get("OPTIONS", {}))
+        self.down_for = float(options.pop("down_for", 5))
+        super().__init__(server, {**params, "OPTIONS": options})
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+
+    def is_down(self) -> bool:
+        return time.monotonic() < self._down_until
+
+    def mark_down(self, exc: Exception) -> None:
+        with self._lock:
+            first = not self.is_down()
+            self._down_until = time.monotonic() + self.down_for
+        if first:
+            logger.warning("Cache unreachable (%s); treated as empty for %.0f s", exc.__class__.__name__, self.down_for)
+
+    def ping(self) -> bool:
+        """Ask Redis itself, back-off or not: raises when it does not answer."""
+        client = self._cache.get_client(write=True)
+        client.ping()
+        with self._lock:
+            self._down_until = 0.0  # it answers again: stop skipping it
+        return True
+
+    incr = _degrade("incr", _counter_unreachable)
+    # A read fails as a miss; a write as "not stored". `add` answers True so that a caller
+    # taking a lock with it (allauth's rate limiter) carries on instead of waiting.
+    get = _degrade("get", lambda key, default=None, version=None: default)
+    get_many = _degrade("get_many", lambda *args, **kwargs: {})
+    has_key = _degrade("has_key", lambda *args, **kwargs: False)
+    set = _degrade("set", lambda *args, **kwargs: None)
+    add = _degrade("add", lambda *args, **kwargs: True)
+    touch = _degrade("touch", lambda *args, **kwargs: False)
+    set_many = _degrade("set_many", lambda data, *args, **kwargs: list(data))
+    delete = _degrade("delete", lambda *args, **kwargs: False)
+    delete_many = _degrade("delete_many", lambda *args, **kwargs: None)
+    clear = _degrade("clear", lambda *args, **kwargs: False)
