@@ -2,7 +2,7 @@
 
 Runs the real views against moto's S3 server (the test fixtures' server, counting every
 request it receives) with the storage configured exactly as in production
-(config/storages.py), then against endpoints that are dead in three ways. Prints figures;
+(covers/storage.py), then against endpoints that are dead in three ways. Prints figures;
 asserts nothing. Run with `make bench-s3` (a throw-away in-memory SQLite database).
 """
 

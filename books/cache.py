@@ -25,6 +25,8 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.utils.cache import patch_vary_headers
 
+from covers.storage import configured_media
+
 VERSION_KEY = "catalogue:version"
 # The pages worth caching: read-only, the same for every anonymous reader.
 CACHEABLE_URL_NAMES = frozenset({"home", "book_list", "book_detail"})
@@ -63,9 +65,9 @@ def bump_catalogue_version():
 def page_timeout():
     """Seconds a page may stay cached: never more than half a signed cover URL's lifetime."""
     timeout = settings.BOOKSTORE_PAGE_CACHE_SECONDS
-    options = settings.STORAGES["default"].get("OPTIONS", {})
-    if options.get("bucket_name") and options.get("querystring_auth", True) and not options.get("custom_domain"):
-        timeout = min(timeout, options.get("querystring_expire", 3600) // 2)
+    lifetime = configured_media().url_lifetime
+    if lifetime is not None:
+        timeout = min(timeout, lifetime // 2)
     return max(timeout, 0)
 
 

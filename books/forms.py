@@ -13,9 +13,8 @@ class BookForm(forms.ModelForm):
     """A book and, optionally, a new cover.
 
     The cover is not a model field here: the uploaded file is validated and re-encoded by
-    `covers.process_cover`, and `cleaned_data["cover"]` is then a `ProcessedCover` (a new
-    cover), `False` (remove the current one) or `None` (keep it). `books.services.save_book`
-    stores it.
+    `covers.process_cover`; `new_cover` and `clears_cover` are what `books.services.book_save`
+    takes.
     """
 
     cover = forms.FileField(

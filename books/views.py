@@ -3,6 +3,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.functional import cached_property
@@ -10,10 +11,12 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
 
+from covers.files import CoverStorageError
+
 from . import cache
 from .forms import BookForm, ReviewForm
 from .models import Book, BookQuerySet
-from .services import CoverStorageError, save_book
+from .services import book_save
 
 
 class CreatorRequiredMixin(LoginRequiredMixin):
@@ -35,10 +38,17 @@ class BookFormMixin:
 
     def form_valid(self, form):
         try:
-            self.object = save_book(form, creator=self.get_creator())
+            self.object = book_save(
+                book=form.save(commit=False),
+                creator=self.get_creator(),
+                cover=form.new_cover,
+                remove_cover=form.clears_cover,
+            )
         except CoverStorageError as exc:
             form.add_error("cover", str(exc))
             return self.form_invalid(form)
+        except Book.DoesNotExist as exc:
+            raise Http404("This book was deleted meanwhile.") from exc
         messages.success(self.request, self.success_message % {"title": self.object.title})
         return redirect(self.object)
 

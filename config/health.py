@@ -19,6 +19,8 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from covers.storage import configured_media
+
 logger = logging.getLogger(__name__)
 
 
@@ -57,9 +59,9 @@ def _cache():
 
 
 def _storage():
-    storage = settings.STORAGES["default"]
-    if "bucket_name" in storage.get("OPTIONS", {}):
-        return "ok" if storage["OPTIONS"]["bucket_name"] else "no bucket"
+    media = configured_media()
+    if media.on_s3:
+        return "ok" if media.bucket else "no bucket"
     # Local media: the folder (or, before the first upload, the one it will be made in)
     # must be writable, or every upload would fail.
     folder = Path(settings.MEDIA_ROOT)

@@ -11,7 +11,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from config.logging import logging_config
-from config.storages import media_origins, media_storage
+from covers.storage import MediaStorage, media_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -181,7 +181,7 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media")))
 
 # Static files always stay with the app (whitenoise); only user media may go to S3
-# (config/storages.py; see the README for AWS S3, MinIO and R2 examples).
+# (covers/storage.py; see the README for AWS S3, MinIO and R2 examples).
 STORAGES = {
     "default": media_storage(env),
     "staticfiles": {
@@ -218,7 +218,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:", "blob:", *media_origins(STORAGES["default"])],
+        "img-src": ["'self'", "data:", "blob:", *MediaStorage.from_entry(STORAGES["default"]).origins],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "form-action": ["'self'"],

@@ -1,4 +1,5 @@
-"""What a storage holds, listed a page at a time: shared by media_audit and media_copy.
+"""What a storage holds, listed a page at a time, and which model fields hold covers:
+shared by media_audit and media_copy.
 
 Django's Storage API has no "list with sizes and dates": `listdir()` plus `size()` and
 `get_modified_time()` would cost two requests per object on S3. So the two backends this
@@ -11,13 +12,30 @@ import posixpath
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from django.apps import apps
 from django.core.files.storage import FileSystemStorage
+from django.db.models import FileField
 from django.utils.functional import LazyObject, empty
+
+from .keys import upload_to
 
 try:
     from storages.backends.s3 import S3Storage
 except ImportError:  # pragma: no cover - django-storages is a runtime dependency
     S3Storage = None
+
+
+def cover_fields() -> list[FileField]:
+    """Every model field whose files covers names (upload_to=covers.keys.upload_to).
+
+    Found through the app registry, so covers never imports the apps that use it.
+    """
+    return [
+        field
+        for model in apps.get_models()
+        for field in model._meta.get_fields()
+        if isinstance(field, FileField) and field.upload_to is upload_to
+    ]
 
 
 @dataclass(frozen=True)

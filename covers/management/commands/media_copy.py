@@ -15,8 +15,7 @@ from django.core.files.storage import FileSystemStorage
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from books.management.media import concrete, iter_stored_files
-from books.models import Book
+from covers.listing import concrete, cover_fields, iter_stored_files
 
 GENERIC_TYPES = {"application/octet-stream", "text/plain", "inode/x-empty"}
 
@@ -44,7 +43,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, source, dry_run, page_size, no_progress, **options):
         source = FileSystemStorage(location=source or settings.MEDIA_ROOT)
-        destination = concrete(Book._meta.get_field("cover").storage)
+        destination = concrete(cover_fields()[0].storage)
         if (
             isinstance(destination, FileSystemStorage)
             and Path(destination.location).resolve() == Path(source.location).resolve()

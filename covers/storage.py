@@ -1,18 +1,24 @@
-"""Where user media goes, decided by configuration.
-
-`media_storage(env)` returns the `STORAGES["default"]` entry: S3-compatible object storage
-through django-storages when `AWS_STORAGE_BUCKET_NAME` is set, the local filesystem under
-MEDIA_ROOT otherwise. Every option is read under django-storages' own setting name. The
-tests build their S3 storage with this same function, so they exercise the real settings.
+"""Where covers are stored: the `STORAGES["default"]` entry built from the environment, and
+the one description of it (`MediaStorage`) that the page cache, /readyz, the CSP and the
+system checks read. Model-free, so that settings can import it (docs/ARCHITECTURE.md,
+"Media storage").
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
+
+import environ
 
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config as BotoConfig
 
 S3_BACKEND = "storages.backends.s3.S3Storage"
-FILESYSTEM = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+S3_BACKENDS = (S3_BACKEND, "storages.backends.s3boto3.S3Boto3Storage")
+FILESYSTEM: dict[str, Any] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
 ADDRESSING_STYLES = ("auto", "virtual", "path")
 
@@ -30,7 +36,8 @@ S3_ONLY_VARIABLES = (
 )
 
 
-def media_storage(env):
+def media_storage(env: environ.Env) -> dict[str, Any]:
+    """The `STORAGES["default"]` entry: S3 when AWS_STORAGE_BUCKET_NAME is set, else local disk."""
     bucket = env.str("AWS_STORAGE_BUCKET_NAME", default="")
     if not bucket:
         return FILESYSTEM
@@ -93,16 +100,67 @@ def media_storage(env):
     }
 
 
-def media_origins(storage):
-    """Origins the browser loads covers from, for the Content Security Policy's img-src."""
-    options = storage.get("OPTIONS", {})
-    if "bucket_name" not in options:
-        return []
-    if options["custom_domain"]:
-        return [f"{options['url_protocol']}//{options['custom_domain']}"]
-    if options["endpoint_url"]:
+@dataclass(frozen=True)
+class MediaStorage:
+    """What the rest of the site needs to know about the configured media storage."""
+
+    backend: str
+    on_s3: bool
+    bucket: str
+    # Seconds a cover URL stays valid, or None when URLs never expire (local, public, CDN).
+    url_lifetime: int | None
+    # Origins the browser loads covers from, for the CSP's img-src.
+    origins: tuple[str, ...]
+    options: Mapping[str, Any]
+
+    @property
+    def signed(self) -> bool:
+        return self.url_lifetime is not None
+
+    @property
+    def on_local_disk(self) -> bool:
+        from django.core.files.storage import FileSystemStorage
+        from django.utils.module_loading import import_string
+
+        try:
+            return issubclass(import_string(self.backend), FileSystemStorage)
+        except ImportError:
+            return False  # Django's own checks report a backend that cannot be imported
+
+    @classmethod
+    def from_entry(cls, entry: Mapping[str, Any]) -> MediaStorage:
+        backend = entry.get("BACKEND", "")
+        options = entry.get("OPTIONS", {})
+        on_s3 = backend in S3_BACKENDS
+        # django-storages signs custom-domain URLs only with CloudFront keys.
+        signed = (
+            on_s3
+            and options.get("querystring_auth", True)
+            and (not options.get("custom_domain") or options.get("cloudfront_key_id"))
+        )
+        return cls(
+            backend=backend,
+            on_s3=on_s3,
+            bucket=options.get("bucket_name") or "" if on_s3 else "",
+            url_lifetime=options.get("querystring_expire", 3600) if signed else None,
+            origins=tuple(_origins(options)) if on_s3 else (),
+            options=options,
+        )
+
+
+def configured_media() -> MediaStorage:
+    """The description of `settings.STORAGES["default"]` as it is now (tests override it)."""
+    from django.conf import settings
+
+    return MediaStorage.from_entry(settings.STORAGES.get("default", {}))
+
+
+def _origins(options: Mapping[str, Any]) -> list[str]:
+    if options.get("custom_domain"):
+        return [f"{options.get('url_protocol', 'https:')}//{options['custom_domain']}"]
+    if options.get("endpoint_url"):
         endpoint = urlsplit(options["endpoint_url"])
-        if options["addressing_style"] == "virtual":
+        if options.get("addressing_style") == "virtual":
             # The bucket becomes part of the host name: https://<bucket>.<endpoint host>
             return [f"{endpoint.scheme}://{options['bucket_name']}.{endpoint.netloc}"]
         return [f"{endpoint.scheme}://{endpoint.netloc}"]
