@@ -55,9 +55,7 @@ def retire_cached_pages(sender: Any, **kwargs: Any) -> None:
 
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL)
-def retire_cached_pages_on_rename(
-    sender: Any, created: bool = False, update_fields: Any = None, **kwargs: Any
-) -> None:
+def retire_cached_pages_on_rename(sender: Any, created: bool = False, update_fields: Any = None, **kwargs: Any) -> None:
     """Pages show usernames (creator, review authors); a sign-up or a log-in changes none."""
     if _bulk.get() or created or (update_fields is not None and set(update_fields) <= {"last_login"}):
         return

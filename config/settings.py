@@ -59,8 +59,9 @@ INSTALLED_APPS = [
     "pages",
     "books",
     "covers",
-    # Last, so that its signal handlers see every model with a file field.
-    "django_cleanup.apps.CleanupConfig",
+    # Deletes replaced files of the models covers.files.deletes_replaced_files marks. Last,
+    # so that its signal handlers see every model.
+    "django_cleanup.apps.CleanupSelectedConfig",
 ]
 
 MIDDLEWARE = [

@@ -119,7 +119,9 @@ def _store_or_error(storage: Storage, cover: ProcessedCover | None) -> StoredCov
         return exc
 
 
-def _delete_if_rolled_back(storage: Storage, names: tuple[str, ...], outcome: dict[str, bool], using: str | None) -> None:
+def _delete_if_rolled_back(
+    storage: Storage, names: tuple[str, ...], outcome: dict[str, bool], using: str | None
+) -> None:
     if outcome["committed"]:
         return
     # Set by Django between a successful COMMIT and the end of its commit hooks: ours is

@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import environ
-
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config as BotoConfig
 

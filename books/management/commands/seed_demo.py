@@ -3,14 +3,9 @@
     python manage.py seed_demo --books 10000 --reviews 50000 [--reset] [--covers 12]
 
 Runs in a production install (no Faker: word lists below), so it can also fill a bucket.
-Covers: `--covers` distinct images are drawn and put through the same pipeline as uploads
-(re-encoded, thumbnailed); each book then gets its *own* stored copy of one of them under
-its own key, through the configured storage. Sharing one stored object between books would
-be cheaper, but deleting one book (django-cleanup removes its files) would leave the others
-pointing at a missing file.
-
-Rows are written with bulk_create, which skips signals, so review counts and averages are
-recomputed in one UPDATE at the end and the page cache is retired once.
+Covers: `--covers` distinct images go through the upload pipeline; each book gets its own
+stored copy (deleting one book deletes its files). Books and reviews are written by the bulk
+services of books.services, which store covers safely and recompute statistics once.
 """
 
 import io
@@ -18,21 +13,15 @@ import random
 import time
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-from itertools import islice
 
 from django.contrib.auth import get_user_model
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from PIL import Image, ImageDraw
 from tqdm import tqdm
 
-from books import cache
 from books.models import Book, Review
-from books.signals import bulk_writes
-from covers import keys
+from books.services import books_create, books_delete, reviews_create
 from covers.pipeline import process_cover
 
 DEMO_USER_PREFIX = "demo_reader_"
@@ -112,19 +101,16 @@ class Command(BaseCommand):
         self.rng = random.Random(seed)
         self.quiet = options.get("verbosity", 1) == 0
         started = time.monotonic()
-        with bulk_writes():
-            if reset:
-                self._reset()
-            readers = self._demo_readers()
-            images = self._draw_covers(covers)
-            book_ids = self._create_books(books, readers, images, threads)
-            if reviews and not book_ids:
-                book_ids = list(Book.objects.values_list("pk", flat=True))
-            if reviews and not book_ids:
-                raise CommandError("There are no books to review: add some with --books.")
-            self._create_reviews(reviews, book_ids, readers)
-            Book.objects.recompute_review_stats()
-        transaction.on_commit(cache.bump_catalogue_version)
+        if reset:
+            self._reset()
+        readers = self._demo_readers()
+        images = self._draw_covers(covers)
+        book_ids = self._create_books(books, readers, images, threads)
+        if reviews and not book_ids:
+            book_ids = list(Book.objects.values_list("pk", flat=True))
+        if reviews and not book_ids:
+            raise CommandError("There are no books to review: add some with --books.")
+        self._create_reviews(reviews, book_ids, readers)
         elapsed = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(
@@ -137,11 +123,8 @@ class Command(BaseCommand):
         return tqdm(total=total, desc=desc, unit="row", disable=self.quiet)
 
     def _reset(self):
-        """Delete demo books and their reviews; django-cleanup removes their files after the commit."""
-        demo_books = Book.objects.filter(creator__username__startswith=DEMO_USER_PREFIX)
-        with transaction.atomic():
-            Review.objects.filter(book__in=demo_books).delete()
-            deleted, _ = demo_books.delete()
+        """Delete demo books and their reviews; their files go after the commit."""
+        deleted = books_delete(books=Book.objects.filter(creator__username__startswith=DEMO_USER_PREFIX))
         self.stdout.write(f"Removed {deleted} earlier demo rows.")
 
     def _demo_readers(self):
@@ -173,23 +156,6 @@ class Command(BaseCommand):
             processed.append(process_cover(upload))
         return processed
 
-    def _store_copies(self, images, count, pool):
-        """Store `count` covers (and thumbnails) under fresh keys; returns field values per book."""
-        plans = []
-        for _ in range(count):
-            cover = self.rng.choice(images)
-            token = keys.new_token()
-            plans.append(
-                (
-                    cover,
-                    (keys.cover_key(token, cover.image.extension), cover.image.data),
-                    (keys.thumbnail_key(token, cover.thumbnail.extension), cover.thumbnail.data),
-                )
-            )
-        jobs = [job for _, *pair in plans for job in pair]
-        names = list(pool.map(lambda job: default_storage.save(job[0], ContentFile(job[1])), jobs))
-        return [(plan[0], names[2 * i], names[2 * i + 1]) for i, plan in enumerate(plans)]
-
     def _title(self):
         return self.rng.choice(PATTERNS).format(
             adj=self.rng.choice(ADJECTIVES),
@@ -204,32 +170,18 @@ class Command(BaseCommand):
         with self._bar(total, "Books") as bar, ThreadPoolExecutor(max_workers=threads) as pool:
             while remaining:
                 size = min(BATCH, remaining)
-                stored = self._store_copies(images, size, pool) if images else [(None, "", "")] * size
                 rows = [
                     Book(
                         title=self._title(),
                         author=f"{self.rng.choice(FIRST_NAMES)} {self.rng.choice(LAST_NAMES)}",
                         price=Decimal(self.rng.randrange(299, 4999)) / 100,
                         description="A demo book made by seed_demo.",
-                        cover=cover_name,
-                        cover_thumbnail=thumb_name,
-                        thumbnail_width=processed.thumbnail.width if processed else None,
-                        thumbnail_height=processed.thumbnail.height if processed else None,
                         creator=self.rng.choice(readers),
                     )
-                    for processed, cover_name, thumb_name in stored
+                    for _ in range(size)
                 ]
-                try:
-                    with transaction.atomic():
-                        Book.objects.bulk_create(rows)
-                except Exception:
-                    # No file may outlive the rows that failed to point at it.
-                    for _, cover_name, thumb_name in stored:
-                        for name in (cover_name, thumb_name):
-                            if name:
-                                default_storage.delete(name)
-                    raise
-                created += [row.pk for row in rows]
+                covers = [self.rng.choice(images) if images else None for _ in rows]
+                created += [row.pk for row in books_create(books=rows, covers=covers, map_=pool.map)]
                 remaining -= size
                 bar.update(size)
         return created
@@ -245,8 +197,11 @@ class Command(BaseCommand):
                     rating=self.rng.randint(1, 5) if self.rng.random() < 0.85 else None,
                 )
 
-        stream = rows()
         with self._bar(total, "Reviews") as bar:
-            while batch := list(islice(stream, BATCH * 5)):
-                Review.objects.bulk_create(batch)
-                bar.update(len(batch))
+            reviews_create(reviews=self._counted(rows(), bar), batch_size=BATCH * 5)
+
+    @staticmethod
+    def _counted(rows, bar):
+        for row in rows:
+            yield row
+            bar.update(1)
