@@ -19,6 +19,7 @@ S3 URLs, so a cached page never hands out a cover URL that has expired.
 import contextvars
 import hashlib
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -28,8 +29,12 @@ from django.utils.cache import patch_vary_headers
 from covers.storage import configured_media
 
 VERSION_KEY = "catalogue:version"
-# The pages worth caching: read-only, the same for every anonymous reader.
-CACHEABLE_URL_NAMES = frozenset({"home", "book_list", "book_detail"})
+
+
+def cacheable_for_anonymous(view: Any) -> Any:
+    """Mark a read-only view whose page is the same for every anonymous reader."""
+    view.anonymous_page_cache = True
+    return view
 
 
 def enabled():
@@ -157,8 +162,7 @@ class AnonymousPageCacheMiddleware:
         return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        match = request.resolver_match
-        if match is None or match.url_name not in CACHEABLE_URL_NAMES:
+        if not getattr(view_func, "anonymous_page_cache", False):
             return None
         request._page_cache_candidate = True
         if not _may_use_cache(request) or not page_timeout():
