@@ -7,7 +7,6 @@ what an upload or a page render really costs.
 import html
 import logging
 import re
-import socket
 import urllib.request
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,6 +18,7 @@ from covers.files import STORAGE_UNAVAILABLE
 from covers.storage import MediaStorage
 from tests.factories import cover_upload
 from tests.fixtures_s3 import ACCESS_KEY, SECRET_KEY, S3Server, s3_environment, storage_from_environment
+from tests.servers import closed_port
 
 pytestmark = pytest.mark.django_db
 
@@ -235,12 +235,6 @@ def test_deleted_book_takes_its_files_with_it(s3_storage, member_client, django_
 
 
 # --- Outage -------------------------------------------------------------------------------
-
-
-def closed_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(params=["server-stopped", "closed-port"])

@@ -3,7 +3,7 @@ import secrets
 import pytest
 from django.contrib.sessions.models import Session
 
-from config.tests.production import example_environment, settings_under
+from tests.production import example_environment, settings_under
 from tests.services import redis_client, redis_url
 
 
