@@ -16,14 +16,20 @@ Pages are cached for BOOKSTORE_PAGE_CACHE_SECONDS, capped at half the lifetime o
 S3 URLs, so a cached page never hands out a cover URL that has expired.
 """
 
+from __future__ import annotations
+
 import contextvars
 import hashlib
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils.cache import patch_vary_headers
 
 from covers.storage import configured_media
@@ -37,28 +43,30 @@ def cacheable_for_anonymous(view: Any) -> Any:
     return view
 
 
-def enabled():
+def enabled() -> bool:
     return settings.BOOKSTORE_PAGE_CACHE
 
 
 # The version read once per request: the page key, the count and the fragments of one
 # page all use it, and each read is a round trip to Redis. Set by the middleware for the
 # length of a request only; outside one (commands, scripts) every call reads the cache.
-_request_version = contextvars.ContextVar("catalogue_version_of_request", default=None)
+_request_version: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "catalogue_version_of_request", default=None
+)
 
 
-def catalogue_version():
+def catalogue_version() -> str:
     """The current catalogue version token (made on first use)."""
     memo = _request_version.get()
     if memo is not None and "version" in memo:
         return memo["version"]
-    version = cache.get_or_set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    version: str = cache.get_or_set(VERSION_KEY, uuid.uuid4().hex, timeout=None)  # type: ignore[assignment]
     if memo is not None:
         memo["version"] = version
     return version
 
 
-def bump_catalogue_version():
+def bump_catalogue_version() -> None:
     """Retire every cached page and count: the next request on any server renders afresh."""
     version = uuid.uuid4().hex
     cache.set(VERSION_KEY, version, timeout=None)
@@ -67,7 +75,7 @@ def bump_catalogue_version():
         memo["version"] = version  # the rest of this request sees its own write
 
 
-def page_timeout():
+def page_timeout() -> int:
     """Seconds a page may stay cached: never more than half a signed cover URL's lifetime."""
     timeout = settings.BOOKSTORE_PAGE_CACHE_SECONDS
     lifetime = configured_media().url_lifetime
@@ -76,7 +84,7 @@ def page_timeout():
     return max(timeout, 0)
 
 
-def fragment_context():
+def fragment_context() -> dict[str, Any]:
     """What templates need to cache fragments every reader sees alike, signed in or not.
 
     The book cards of a list page and a book's reviews are the same for every member, and
@@ -89,11 +97,11 @@ def fragment_context():
     return {"fragment_timeout": page_timeout(), "catalogue_version": catalogue_version()}
 
 
-def _digest(*parts):
+def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-def cached_count(queryset, label):
+def cached_count(queryset: QuerySet[Any], label: str) -> int:
     """`queryset.count()`, cached under the catalogue version when caching is on.
 
     An exact COUNT(*) over 100,000 rows on every page view costs more than the page itself;
@@ -109,7 +117,7 @@ def cached_count(queryset, label):
     return count
 
 
-def _may_use_cache(request):
+def _may_use_cache(request: HttpRequest) -> bool:
     """Only requests that cannot be personal: GET, no session (so anonymous), no messages."""
     return (
         enabled()
@@ -119,12 +127,12 @@ def _may_use_cache(request):
     )
 
 
-def _page_key(request, version):
+def _page_key(request: HttpRequest, version: str) -> str:
     scheme = "https" if request.is_secure() else "http"
     return f"page:{version}:{_digest(scheme, request.get_host(), request.get_full_path())}"
 
 
-def _may_store(request, response):
+def _may_store(request: HttpRequest, response: HttpResponseBase) -> bool:
     if response.status_code != 200 or response.streaming or response.cookies:
         return False
     if request.META.get("CSRF_COOKIE_USED"):
@@ -144,10 +152,10 @@ class AnonymousPageCacheMiddleware:
     run around a cached response exactly as around a rendered one.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         token = _request_version.set({})
         try:
             response = self.get_response(request)
@@ -161,10 +169,12 @@ class AnonymousPageCacheMiddleware:
             patch_vary_headers(response, ["Cookie"])
         return response
 
-    def process_view(self, request, view_func, view_args, view_kwargs):
+    def process_view(
+        self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
+    ) -> HttpResponseBase | None:
         if not getattr(view_func, "anonymous_page_cache", False):
             return None
-        request._page_cache_candidate = True
+        request._page_cache_candidate = True  # type: ignore[attr-defined]  # read back in __call__
         if not _may_use_cache(request) or not page_timeout():
             return None
         key = _page_key(request, catalogue_version())
@@ -172,5 +182,5 @@ class AnonymousPageCacheMiddleware:
         if response is not None:
             response["X-Page-Cache"] = "hit"
             return response
-        request._page_cache_key = key
+        request._page_cache_key = key  # type: ignore[attr-defined]  # read back in __call__
         return None

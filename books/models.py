@@ -1,6 +1,11 @@
+from __future__ import annotations
+
 import uuid
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Aggregate, Avg, Count, IntegerField, OuterRef, Q, Subquery, Value
@@ -11,7 +16,7 @@ from covers.files import deletes_replaced_files
 from covers.keys import upload_to
 
 
-class BookQuerySet(models.QuerySet):
+class BookQuerySet(models.QuerySet["Book"]):
     CARD_FIELDS = (
         "id",
         "title",
@@ -29,7 +34,7 @@ class BookQuerySet(models.QuerySet):
     # ?sort= value -> ORDER BY. Every ordering ends on the primary key so that pages never
     # overlap or skip a book when two books share a title, price or rating, and each one has
     # an index in Meta.indexes that matches it column for column (LIMIT/OFFSET walks it).
-    SORTS = {
+    SORTS: dict[str, tuple[Any, ...]] = {
         "newest": ("-created_at", "-id"),
         "title": (Lower("title"), "id"),  # a reader expects "alpha" before "Beta"
         "price": ("price", "id"),
@@ -37,7 +42,7 @@ class BookQuerySet(models.QuerySet):
     }
     DEFAULT_SORT = "newest"
 
-    def for_cards(self):
+    def for_cards(self) -> BookQuerySet:
         """Only the columns a book card shows: no description, no creator join."""
         return self.only(*self.CARD_FIELDS)
 
@@ -64,11 +69,11 @@ class BookQuerySet(models.QuerySet):
             list(self.select_for_update().values_list("pk", flat=True))
             return self.recompute_review_stats()
 
-    def sorted_by(self, sort):
+    def sorted_by(self, sort: str) -> BookQuerySet:
         """Order by a ?sort= value; anything unknown falls back to newest first."""
         return self.order_by(*self.SORTS.get(sort, self.SORTS[self.DEFAULT_SORT]))
 
-    def search(self, query):
+    def search(self, query: str | None) -> BookQuerySet:
         """Title or author contains `query`, ignoring case; an empty query matches everything.
 
         `icontains` compiles to `UPPER(col::text) LIKE UPPER(%s)` on PostgreSQL, which the
@@ -115,10 +120,10 @@ class Book(models.Model):
             models.Index(fields=["price", "id"], name="book_price_id_idx"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.title
 
-    def get_absolute_url(self):
+    def get_absolute_url(self) -> str:
         # A card asks twice; reverse() is a visible share of rendering 24 cards, and the
         # UUID of a book never changes.
         url = self.__dict__.get("_absolute_url")
@@ -126,7 +131,7 @@ class Book(models.Model):
             url = self.__dict__["_absolute_url"] = reverse("book_detail", args=[str(self.id)])
         return url
 
-    def is_editable_by(self, user):
+    def is_editable_by(self, user: AbstractBaseUser | AnonymousUser) -> bool:
         """The ownership rule, written once: only the member who added a book may change it."""
         return user.is_authenticated and user.pk == self.creator_id
 
@@ -151,5 +156,5 @@ class Review(models.Model):
     class Meta:
         ordering = ["id"]  # oldest first, so Review.objects.last() is the newest
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.review[:50]

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError, router, transaction
 from django.db.models import QuerySet
 
+from accounts.models import CustomUser
 from covers import ProcessedCover
 from covers.files import StoredCover, delete_unless_committed, store_cover, store_covers_until_commit
 
@@ -25,7 +25,7 @@ COVER_FIELDS = frozenset({"cover", "cover_thumbnail", "thumbnail_width", "thumbn
 def book_save(
     *,
     book: Book,
-    creator: AbstractBaseUser | None = None,
+    creator: CustomUser | None = None,
     cover: ProcessedCover | None = None,
     remove_cover: bool = False,
 ) -> Book:
@@ -36,8 +36,8 @@ def book_save(
     counts and never brings back a book deleted meanwhile (Book.DoesNotExist).
     """
     if creator is not None:
-        book.creator = creator  # type: ignore[assignment]
-    storage = Book._meta.get_field("cover").storage  # type: ignore[attr-defined]
+        book.creator = creator
+    storage = Book._meta.get_field("cover").storage
     using = router.db_for_write(Book, instance=book)
     adding = book._state.adding
     cleanup = None
@@ -80,7 +80,7 @@ def books_create(
     `map_` may be a thread pool's map, to store covers in parallel. The stored files are
     deleted again unless the rows commit.
     """
-    storage = Book._meta.get_field("cover").storage  # type: ignore[attr-defined]
+    storage = Book._meta.get_field("cover").storage
     using = router.db_for_write(Book)
     with transaction.atomic(using=using), bulk_writes():
         stored = store_covers_until_commit(storage, covers, using=using, map_=map_)
@@ -94,7 +94,7 @@ def books_create(
 def reviews_create(*, reviews: Iterable[Review], batch_size: int = 5000) -> int:
     """Add many reviews at once, then recompute their books' statistics in one UPDATE."""
     count = 0
-    book_ids = set()
+    book_ids: set[Any] = set()
     with transaction.atomic(), bulk_writes():
         batch: list[Review] = []
         for review in reviews:

@@ -1,6 +1,8 @@
 """Review statistics and the page cache follow every write, whichever way it is made
 (docs/ARCHITECTURE.md, "Review statistics")."""
 
+from __future__ import annotations
+
 import contextlib
 import contextvars
 from collections.abc import Iterator

@@ -8,6 +8,8 @@ no request to S3: a probe every few seconds would cost money and would mark ever
 unready at once when S3 has a blip, although pages that only read keep working then.
 """
 
+from __future__ import annotations
+
 import logging
 import os
 from pathlib import Path
@@ -15,7 +17,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -26,13 +28,13 @@ logger = logging.getLogger(__name__)
 
 @never_cache
 @require_safe  # GET or HEAD: probes use either
-def healthz(request):
+def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
 @never_cache
 @require_safe  # GET or HEAD: probes use either
-def readyz(request):
+def readyz(request: HttpRequest) -> JsonResponse:
     checks = {"database": _database, "cache": _cache, "storage": _storage}
     results = {}
     for name, check in checks.items():
@@ -46,19 +48,19 @@ def readyz(request):
     return JsonResponse({"status": "ok" if ready else "unavailable", **results}, status=200 if ready else 503)
 
 
-def _database():
+def _database() -> str:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
     return "ok"
 
 
-def _cache():
+def _cache() -> str:
     cache.get("readyz-probe")  # a miss is fine; a dead server raises
     return "ok"
 
 
-def _storage():
+def _storage() -> str:
     media = configured_media()
     if media.on_s3:
         return "ok" if media.bucket else "no bucket"

@@ -4,6 +4,8 @@ Most of these mistakes fail silently otherwise: covers land on one server's disk
 being signed, or every upload fails with an error from botocore that names no setting.
 """
 
+from __future__ import annotations
+
 import os
 from typing import Any
 from urllib.parse import urlsplit

@@ -84,7 +84,7 @@ def delete_unless_committed(storage: Storage, names: Iterable[str], *, using: st
 
     finalizer = weakref.finalize(record_commit, _delete_if_rolled_back, storage, pending, outcome, using)
     # No network calls while the interpreter shuts down; media_audit finds what is left.
-    finalizer.atexit = False
+    finalizer.atexit = False  # type: ignore[misc]  # typeshed omits this documented attribute
     transaction.on_commit(record_commit, using=using)
     return finalizer
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import environ
@@ -89,7 +89,7 @@ def media_storage(env: environ.Env) -> dict[str, Any]:
             "client_config": BotoConfig(
                 # An invalid style would make botocore raise while settings load; it is
                 # left out here and reported by covers.checks instead, in plain words.
-                s3={"addressing_style": addressing_style if addressing_style in ADDRESSING_STYLES else None},
+                s3={"addressing_style": cast(Any, addressing_style if addressing_style in ADDRESSING_STYLES else None)},
                 signature_version=signature_version,
                 connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT", default=2),
                 read_timeout=env.float("AWS_S3_READ_TIMEOUT", default=3),

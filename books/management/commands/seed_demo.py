@@ -8,21 +8,26 @@ stored copy (deleting one book deletes its files). Books and reviews are written
 services of books.services, which store covers safely and recompute statistics once.
 """
 
+from __future__ import annotations
+
 import io
 import random
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from PIL import Image, ImageDraw
 from tqdm import tqdm
 
+from accounts.models import CustomUser
 from books.models import Book, Review
 from books.services import books_create, books_delete, reviews_create
-from covers.pipeline import process_cover
+from covers.pipeline import ProcessedCover, process_cover
 
 DEMO_USER_PREFIX = "demo_reader_"
 DEMO_USERS = 40
@@ -86,7 +91,7 @@ COLOURS = ((38, 70, 83), (42, 157, 143), (233, 196, 106), (244, 162, 97), (231, 
 class Command(BaseCommand):
     help = "Fill the catalogue with demo books (with generated covers) and reviews."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--books", type=int, default=100, help="number of books to add (default 100)")
         parser.add_argument("--reviews", type=int, default=None, help="number of reviews to add (default 5 per book)")
         parser.add_argument("--covers", type=int, default=12, help="distinct cover images to draw; 0 for none")
@@ -94,7 +99,17 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=None, help="random seed, for repeatable data")
         parser.add_argument("--threads", type=int, default=8, help="parallel uploads to the storage (default 8)")
 
-    def handle(self, *args, books, reviews, covers, reset, seed, threads, **options):
+    def handle(
+        self,
+        *args: Any,
+        books: int,
+        reviews: int | None,
+        covers: int,
+        reset: bool,
+        seed: int | None,
+        threads: int,
+        **options: Any,
+    ) -> None:
         if books < 0 or (reviews is not None and reviews < 0) or covers < 0 or threads < 1:
             raise CommandError("--books, --reviews and --covers must be 0 or more, --threads at least 1.")
         reviews = 5 * books if reviews is None else reviews
@@ -119,15 +134,15 @@ class Command(BaseCommand):
             )
         )
 
-    def _bar(self, total, desc):
+    def _bar(self, total: int, desc: str) -> tqdm[Any]:
         return tqdm(total=total, desc=desc, unit="row", disable=self.quiet)
 
-    def _reset(self):
+    def _reset(self) -> None:
         """Delete demo books and their reviews; their files go after the commit."""
         deleted = books_delete(books=Book.objects.filter(creator__username__startswith=DEMO_USER_PREFIX))
         self.stdout.write(f"Removed {deleted} earlier demo rows.")
 
-    def _demo_readers(self):
+    def _demo_readers(self) -> list[CustomUser]:
         User = get_user_model()
         existing = {u.username: u for u in User.objects.filter(username__startswith=DEMO_USER_PREFIX)}
         missing = []
@@ -140,7 +155,7 @@ class Command(BaseCommand):
         User.objects.bulk_create(missing)
         return list(User.objects.filter(username__startswith=DEMO_USER_PREFIX))
 
-    def _draw_covers(self, count):
+    def _draw_covers(self, count: int) -> list[ProcessedCover]:
         """Distinct cover images, processed by the upload pipeline exactly like an upload."""
         processed = []
         for number in range(count):
@@ -156,7 +171,7 @@ class Command(BaseCommand):
             processed.append(process_cover(upload))
         return processed
 
-    def _title(self):
+    def _title(self) -> str:
         return self.rng.choice(PATTERNS).format(
             adj=self.rng.choice(ADJECTIVES),
             noun=self.rng.choice(NOUNS),
@@ -164,7 +179,9 @@ class Command(BaseCommand):
             person=self.rng.choice(PEOPLE),
         )
 
-    def _create_books(self, total, readers, images, threads):
+    def _create_books(
+        self, total: int, readers: list[CustomUser], images: list[ProcessedCover], threads: int
+    ) -> list[Any]:
         created = []
         remaining = total
         with self._bar(total, "Books") as bar, ThreadPoolExecutor(max_workers=threads) as pool:
@@ -186,8 +203,8 @@ class Command(BaseCommand):
                 bar.update(size)
         return created
 
-    def _create_reviews(self, total, book_ids, readers):
-        def rows():
+    def _create_reviews(self, total: int, book_ids: list[Any], readers: list[CustomUser]) -> None:
+        def rows() -> Iterator[Review]:
             for _ in range(total):
                 yield Review(
                     book_id=self.rng.choice(book_ids),
@@ -201,7 +218,7 @@ class Command(BaseCommand):
             reviews_create(reviews=self._counted(rows(), bar), batch_size=BATCH * 5)
 
     @staticmethod
-    def _counted(rows, bar):
+    def _counted(rows: Iterator[Review], bar: tqdm[Any]) -> Iterator[Review]:
         for row in rows:
             yield row
             bar.update(1)
