@@ -1,20 +1,5 @@
-"""Caching that is never wrong: whole pages for anonymous readers, and catalogue counts.
-
-Every key includes the *catalogue version*, a random token kept in the shared cache. Any
-committed write that can change a page (a book added, edited or deleted, a review posted
-or removed, a member renamed) replaces the token (books/signals.py), so every app server
-builds new keys on its next request and old entries simply age out. A random token, not a
-counter, so that a version lost from the cache (eviction, a Redis restart) can never come
-back as a value that old pages were stored under.
-
-This is only correct when the cache is shared by every process that serves or writes:
-Redis (REDIS_URL). The local-memory cache is private to one process, so a write in one
-worker would leave the others serving old pages. Without REDIS_URL caching is therefore
-off unless BOOKSTORE_PAGE_CACHE says otherwise (e.g. a single-process server).
-
-Pages are cached for BOOKSTORE_PAGE_CACHE_SECONDS, capped at half the lifetime of signed
-S3 URLs, so a cached page never hands out a cover URL that has expired.
-"""
+"""Caching that is never wrong: whole pages for anonymous readers and catalogue counts, under
+a catalogue version every write replaces (docs/ARCHITECTURE.md, "Caching")."""
 
 from __future__ import annotations
 

@@ -31,9 +31,8 @@ class BookQuerySet(models.QuerySet["Book"]):
         "created_at",
     )
 
-    # ?sort= value -> ORDER BY. Every ordering ends on the primary key so that pages never
-    # overlap or skip a book when two books share a title, price or rating, and each one has
-    # an index in Meta.indexes that matches it column for column (LIMIT/OFFSET walks it).
+    # ?sort= value -> ORDER BY, ending on the primary key so pages never overlap; each has a
+    # matching index in Meta.indexes.
     SORTS: dict[str, tuple[Any, ...]] = {
         "newest": ("-created_at", "-id"),
         "title": (Lower("title"), "id"),  # a reader expects "alpha" before "Beta"

@@ -82,13 +82,8 @@ SORT_CHOICES = (("newest", "Newest"), ("title", "Title"), ("price", "Price"), ("
 
 
 class CataloguePaginator(_BookPaginator):
-    """A paginator whose count is cached per catalogue version and whose pages are id-first.
-
-    A page is fetched in one query as `WHERE id IN (SELECT id ... ORDER BY ... LIMIT 24
-    OFFSET n)`: the inner part only reads the sort index (an index-only scan on PostgreSQL),
-    so skipping rows does not fetch table rows, and pages past the middle read the index
-    backwards from the end.
-    """
+    """A paginator whose count is cached per catalogue version and whose pages are id-first
+    (docs/ARCHITECTURE.md, "Fast pages at any size")."""
 
     def __init__(self, object_list: BookQuerySet, *args: Any, count_label: str, **kwargs: Any) -> None:
         super().__init__(object_list, *args, **kwargs)

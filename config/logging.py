@@ -1,13 +1,7 @@
 """Log formatting for production: one JSON object per line on stdout, never a secret.
 
-Imported by the `LOGGING` setting and by `config/gunicorn.conf.py` (in gunicorn's master,
-before Django is set up), so this module must not import Django settings or models.
-
-Every record passes through `redact()` whichever format is chosen: query strings (a signed
-S3 URL's `X-Amz-Signature`, a search term, a token), passwords inside URLs, `name=value`
-pairs whose name says secret, and the one-time keys allauth puts in e-mailed links'
-paths. Extra fields whose *name* says secret are dropped to a placeholder whatever their
-value. It is a safety net under code that already avoids logging such things.
+Imported by gunicorn's master before Django is set up: no Django settings or models here.
+Every record passes through `redact()` (docs/ARCHITECTURE.md, "In production").
 """
 
 from __future__ import annotations

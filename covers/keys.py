@@ -1,9 +1,5 @@
-"""Storage key names for covers.
-
-Keys are chosen by the server, never from the uploader's file name: a random token and
-the extension of the type that was actually written. Keys are never reused, which is
-what lets storage skip existence checks and objects carry an immutable Cache-Control.
-"""
+"""Storage key names for covers: chosen by the server (a random token and the extension of the
+type actually written), never reused (docs/ARCHITECTURE.md, "The life of a cover file")."""
 
 import uuid
 

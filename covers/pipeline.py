@@ -1,16 +1,5 @@
-"""The cover pipeline: an uploaded file in, the bytes to store out.
-
-Plain functions that know nothing of views or storage. Forms call `process_cover`; it
-either returns a `ProcessedCover` or raises a `ValidationError` whose message a person
-understands (see `covers.validation` for the checks and their messages).
-
-In order: size cap (no read), bounded read, libmagic, Pillow restricted to JPEG/PNG/WebP
-with the pixel cap checked from the header, full decode (JPEG in draft mode when the
-result will be scaled down anyway), a displayable colour mode, scale-down to
-COVER_MAX_EDGE, EXIF orientation, then fresh files for the cover and its thumbnail with no
-metadata at all. An animated WebP or PNG keeps its first frame only: a cover is a still
-picture, and storing the animation would keep every frame's bytes and cost.
-"""
+"""The cover pipeline: an uploaded file in, the bytes to store out, or a ValidationError a person
+understands. Knows nothing of views or storage (docs/ARCHITECTURE.md, "An upload")."""
 
 from __future__ import annotations
 
@@ -197,12 +186,8 @@ def scale_down(image: Image.Image, max_edge: int) -> Image.Image:
     size = fit_within(image.size, (max_edge, max_edge))
     if size == image.size:
         return image
-    # Pillow's bilinear is an antialiased triangle filter, not point sampling. On a 12 MP
-    # photo this resize is the pipeline's largest cost (bilinear ~0.5x Lanczos, ~0.7x
-    # bicubic CPU, see bench/covers.py), and the stored cover is always shown smaller
-    # than 2400 px, so the browser's own downscale hides the difference. The thumbnail,
-    # seen at its real size, keeps Lanczos. reducing_gap: for large factors a cheap box
-    # reduction first, then the filter over the last 3x.
+    # Antialiased bilinear: half Lanczos' cost on the pipeline's costliest step (bench/covers.py),
+    # and the cover is always shown smaller; the thumbnail, seen at full size, keeps Lanczos.
     return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=3.0)
 
 

@@ -21,9 +21,8 @@ FILESYSTEM: dict[str, Any] = {"BACKEND": "django.core.files.storage.FileSystemSt
 IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
 ADDRESSING_STYLES = ("auto", "virtual", "path")
 
-# Variables that only mean something for S3 media. Set without a bucket they are ignored,
-# which is how covers end up on one server's disk: covers.checks turns that into an error.
-# (The credentials are not listed: boto3 shares them with any other AWS service.)
+# Meaningless without a bucket, where covers.checks reports them (credentials are not listed:
+# boto3 shares them with other AWS services).
 S3_ONLY_VARIABLES = (
     "AWS_S3_ENDPOINT_URL",
     "AWS_S3_REGION_NAME",
@@ -52,16 +51,12 @@ def media_storage(env: environ.Env) -> dict[str, Any]:
             "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
             "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
             "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
-            # Also given to client_config below, which is what boto3 actually uses;
-            # kept here so that covers.checks can validate it.
+            # boto3 uses client_config's copy; this one is for covers.checks.
             "addressing_style": addressing_style,
             "signature_version": signature_version,
             "custom_domain": custom_domain,
             "url_protocol": env.str("AWS_S3_URL_PROTOCOL", default="https:"),
-            # Signed, expiring URLs for a private bucket, unless a custom (CDN or public)
-            # domain is set: django-storages cannot sign those without CloudFront keys, so
-            # that combination only happens when asked for explicitly (and covers.checks
-            # refuses it).
+            # Signed URLs unless a custom (CDN) domain, which django-storages cannot sign.
             "querystring_auth": env.bool("AWS_QUERYSTRING_AUTH", default=custom_domain is None),
             "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=3600),
             "location": env.str("AWS_LOCATION", default=""),
@@ -69,26 +64,20 @@ def media_storage(env: environ.Env) -> dict[str, Any]:
             "default_acl": None,
             # Keys are random and never reused, so saving needs no existence check (HEAD).
             "file_overwrite": True,
-            # Files read back through the storage are spooled to a temporary file above
-            # this size, never held whole in memory.
+            # Files read back are spooled to disk above this size.
             "max_memory_size": env.int("AWS_S3_MAX_MEMORY_SIZE", default=2 * 1024 * 1024),
             "object_parameters": {
                 "CacheControl": env.str("AWS_S3_CACHE_CONTROL", default=IMMUTABLE_CACHE_CONTROL),
             },
-            # One PutObject per cover: a re-encoded cover (at most COVER_MAX_EDGE pixels a
-            # side) stays far below this, so boto3 never switches to a multipart upload
-            # (three or more requests). Bigger files (media_copy) are sent in parts.
+            # One PutObject per cover (far below this); only media_copy's big files go in parts.
             "transfer_config": TransferConfig(
                 multipart_threshold=env.int("AWS_S3_MULTIPART_THRESHOLD", default=64 * 1024 * 1024),
                 multipart_chunksize=16 * 1024 * 1024,
             ),
-            # django-storages ignores `addressing_style` and `signature_version` once a
-            # client_config is given, so they must be repeated here. A dead endpoint fails
-            # in seconds, not minutes: short timeouts and few attempts (the first try
-            # included), with the "standard" mode's capped, jittered back-off in between.
+            # django-storages ignores addressing_style and signature_version once a client_config
+            # is given. Short timeouts and few attempts: a dead endpoint fails in seconds.
             "client_config": BotoConfig(
-                # An invalid style would make botocore raise while settings load; it is
-                # left out here and reported by covers.checks instead, in plain words.
+                # An invalid style would raise while settings load; covers.checks reports it.
                 s3={"addressing_style": cast(Any, addressing_style if addressing_style in ADDRESSING_STYLES else None)},
                 signature_version=signature_version,
                 connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT", default=2),

@@ -1,10 +1,5 @@
-"""The checks an uploaded cover passes before and while it is decoded.
-
-Ordered by cost: the size the upload handler counted (no read), a bounded read, libmagic
-on the first bytes, then the pixel count from the image header (no decoding). Each refusal
-is a `ValidationError` with a message a person understands and a `code`; the reason is
-logged, without the uploader's file name (it is untrusted text).
-"""
+"""The checks an uploaded cover passes, cheapest first; each refusal is a ValidationError with a
+message a person understands, and its reason is logged without the uploader's file name."""
 
 from __future__ import annotations
 
