@@ -1,5 +1,8 @@
+from __future__ import annotations
+
 import logging
 import smtplib
+from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 
@@ -7,7 +10,7 @@ logger = logging.getLogger(__name__)
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    def send_mail(self, template_prefix, email, context):
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         """Send allauth's mail, but never fail a sign-up or reset because mail is down.
 
         Django's SMTP backend raises when the server does not answer; the member's account

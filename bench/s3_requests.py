@@ -2,7 +2,7 @@
 
 Runs the real views against moto's S3 server (the test fixtures' server, counting every
 request it receives) with the storage configured exactly as in production
-(config/storages.py), then against endpoints that are dead in three ways. Prints figures;
+(covers/storage.py), then against endpoints that are dead in three ways. Prints figures;
 asserts nothing. Run with `make bench-s3` (a throw-away in-memory SQLite database).
 """
 
@@ -31,6 +31,7 @@ from django.test.utils import setup_test_environment  # noqa: E402
 from books.models import Book  # noqa: E402
 from tests.factories import UserFactory, cover_upload  # noqa: E402
 from tests.fixtures_s3 import S3Server, s3_environment, storage_from_environment  # noqa: E402
+from tests.servers import closed_port  # noqa: E402
 
 logging.disable(logging.CRITICAL)  # the failures below are expected; keep the output to figures
 
@@ -46,12 +47,6 @@ def s3_settings(endpoint, bucket, **extra):
 def add_book(client, title):
     data = {"title": title, "author": "Octavia E. Butler", "price": "10.00", "cover": cover_upload(size=(800, 1200))}
     return client.post("/books/create/", data)
-
-
-def closed_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class SilentServer:

@@ -1,7 +1,23 @@
-from django.contrib import admin
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html
 
+from covers.files import CoverStorageError
+
+from .forms import BookForm
 from .models import Book, Review
+from .services import book_save
+
+
+class BookAdminForm(BookForm):
+    """The site's book form, cover included, plus the creator an admin may choose."""
+
+    class Meta(BookForm.Meta):
+        fields = [*BookForm.Meta.fields, "creator"]
 
 
 class ReviewInline(admin.TabularInline):
@@ -30,12 +46,25 @@ class BookAdmin(admin.ModelAdmin):
     list_select_related = ["creator"]
     raw_id_fields = ["creator"]
     readonly_fields = ["cover_preview", "review_count", "rating_count", "rating_average", "created_at", "updated_at"]
-    # Covers are uploaded through the site's form, which validates and re-encodes them.
+    # The cover goes through the upload pipeline and books.services.book_save, as on the site.
+    form = BookAdminForm
+    # The form's own cover field stays; excluded here so the model field is never set from it.
     exclude = ["cover"]
     inlines = [ReviewInline]
 
+    def save_model(self, request: HttpRequest, obj: Book, form: BookAdminForm, change: bool) -> None:
+        book_save(book=obj, cover=form.new_cover, remove_cover=form.clears_cover)
+
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except CoverStorageError as exc:
+            # Raised after validation, where the admin has no form-error path; nothing was written.
+            messages.error(request, str(exc))
+            return HttpResponseRedirect(request.get_full_path())
+
     @admin.display(description="Cover")
-    def cover_preview(self, book):
+    def cover_preview(self, book: Book) -> Any:
         image = book.cover_thumbnail or book.cover
         if not image:
             return "—"

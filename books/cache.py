@@ -1,55 +1,46 @@
-"""Caching that is never wrong: whole pages for anonymous readers, and catalogue counts.
+"""Caching that is never wrong: whole pages for anonymous readers and catalogue counts, under
+a catalogue version every write replaces, bounded and apart from sessions
+(docs/ARCHITECTURE.md, "Caching")."""
 
-Every key includes the *catalogue version*, a random token on one database row. Any
-committed write that can change a page (a book added, edited or deleted, a review posted
-or removed, a member renamed) replaces the token (books/signals.py), so every app server
-builds new keys on its next request and old entries simply age out. In the database, not
-in Redis: a write made while Redis is down or paused still changes the version, so no
-server serves an old page when Redis comes back. A random token, not a counter, so that a
-database restored from a backup never meets pages stored under its version.
-
-Pages, fragments and counts live in the "pages" cache alias, apart from the sessions and
-rate-limit counters of "default", and are bounded: a page is keyed by what changes it
-(the path, and for the list its search, sort and page number as the view reads them), so
-junk parameters are served the canonical entry; list pages past
-BOOKSTORE_PAGE_CACHE_MAX_PAGE and searches past BOOKSTORE_PAGE_CACHE_MAX_SEARCHES per
-version are rendered without being stored.
-
-This is only correct when the cache is shared by every process that serves or writes:
-Redis (REDIS_URL). The local-memory cache is private to one process, so a write in one
-worker would leave the others serving old pages. Without REDIS_URL caching is therefore
-off unless BOOKSTORE_PAGE_CACHE says otherwise (e.g. a single-process server).
-
-Pages are cached for BOOKSTORE_PAGE_CACHE_SECONDS, capped at half the lifetime of signed
-S3 URLs, so a cached page never hands out a cover URL that has expired.
-"""
+from __future__ import annotations
 
 import contextvars
 import hashlib
 import logging
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import caches
+from django.core.cache import BaseCache, caches
 from django.db import DatabaseError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
+
+from covers.storage import configured_media
 
 from .models import CatalogueVersion
 
 logger = logging.getLogger(__name__)
 
-# The pages worth caching: read-only, the same for every anonymous reader.
-CACHEABLE_URL_NAMES = frozenset({"home", "book_list", "book_detail"})
 _VERSION_ROW = 1
 
 
-def enabled():
+def cacheable_for_anonymous(view: Any) -> Any:
+    """Mark a read-only view whose page is the same for every anonymous reader."""
+    view.anonymous_page_cache = True
+    return view
+
+
+def enabled() -> bool:
     return settings.BOOKSTORE_PAGE_CACHE
 
 
-def page_cache():
+def page_cache() -> BaseCache:
     """The cache alias for pages, fragments and counts: never the one holding sessions."""
     return caches["pages"]
 
@@ -57,7 +48,9 @@ def page_cache():
 # What one request has decided: the version (read once: the page key, the count and the
 # fragments all use it) and whether it may store anything. Set by the middleware for the
 # length of a request only; outside one (commands, scripts) every call reads the database.
-_request_state = contextvars.ContextVar("page_cache_state_of_request", default=None)
+_request_state: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "page_cache_state_of_request", default=None
+)
 
 
 def catalogue_version() -> str:
@@ -96,16 +89,16 @@ def _may_store_anything() -> bool:
     return memo is None or memo.get("store", True)
 
 
-def page_timeout():
+def page_timeout() -> int:
     """Seconds a page may stay cached: never more than half a signed cover URL's lifetime."""
     timeout = settings.BOOKSTORE_PAGE_CACHE_SECONDS
-    options = settings.STORAGES["default"].get("OPTIONS", {})
-    if options.get("bucket_name") and options.get("querystring_auth", True) and not options.get("custom_domain"):
-        timeout = min(timeout, options.get("querystring_expire", 3600) // 2)
+    lifetime = configured_media().url_lifetime
+    if lifetime is not None:
+        timeout = min(timeout, lifetime // 2)
     return max(timeout, 0)
 
 
-def fragment_context():
+def fragment_context() -> dict[str, Any]:
     """What templates need to cache fragments every reader sees alike, signed in or not.
 
     The book cards of a list page and a book's reviews are the same for every member, and
@@ -120,11 +113,11 @@ def fragment_context():
     return {"fragment_timeout": timeout, "catalogue_version": catalogue_version()}
 
 
-def _digest(*parts):
+def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-def cached_count(queryset, label):
+def cached_count(queryset: QuerySet[Any], label: str) -> int:
     """`queryset.count()`, cached under the catalogue version when caching is on.
 
     An exact COUNT(*) over 100,000 rows on every page view costs more than the page itself;
@@ -141,7 +134,7 @@ def cached_count(queryset, label):
     return count
 
 
-def _may_use_cache(request):
+def _may_use_cache(request: HttpRequest) -> bool:
     """Only requests that cannot be personal: GET, no session (so anonymous), no messages."""
     return (
         enabled()
@@ -151,7 +144,7 @@ def _may_use_cache(request):
     )
 
 
-def _list_query(request) -> tuple[str, str, int | None]:
+def _list_query(request: HttpRequest) -> tuple[str, str, int | None]:
     """The search, sort and page number a list URL shows, as the view reads them.
 
     Anything else in the query string changes nothing on the page, so it is no part of the
@@ -168,18 +161,18 @@ def _list_query(request) -> tuple[str, str, int | None]:
     return view.search_query, view.sort, number if 1 <= number <= settings.BOOKSTORE_PAGE_CACHE_MAX_PAGE else None
 
 
-def _page_key(request, version, url_name) -> str | None:
+def _page_key(request: HttpRequest, version: str, url_name: str) -> str | None:
     scheme = "https" if request.is_secure() else "http"
     query = ""
     if url_name == "book_list":
         search, sort, number = _list_query(request)
         if number is None:
             return None
-        query = urlencode({"q": search, "sort": sort, "page": number})
+        query = urlencode({"q": search, "sort": sort, "page": str(number)})
     return f"page:{version}:{_digest(scheme, request.get_host(), request.path, query)}"
 
 
-def _admit_search(version) -> bool:
+def _admit_search(version: str) -> bool:
     """Count a search about to be cached; past the version's budget it is rendered, not stored.
 
     Distinct searches are unbounded, so their pages, cards and counts are capped per
@@ -194,7 +187,7 @@ def _admit_search(version) -> bool:
         return False
 
 
-def _may_store(request, response):
+def _may_store(request: HttpRequest, response: HttpResponseBase) -> bool:
     if response.status_code != 200 or response.streaming or response.cookies:
         return False
     if request.META.get("CSRF_COOKIE_USED"):
@@ -214,11 +207,11 @@ class AnonymousPageCacheMiddleware:
     run around a cached response exactly as around a rendered one.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
-        state = {}
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        state: dict[str, Any] = {}
         token = _request_state.set(state)
         try:
             response = self.get_response(request)
@@ -232,21 +225,24 @@ class AnonymousPageCacheMiddleware:
             patch_vary_headers(response, ["Cookie"])
         return response
 
-    def process_view(self, request, view_func, view_args, view_kwargs):
-        match = request.resolver_match
-        if match is None or match.url_name not in CACHEABLE_URL_NAMES:
+    def process_view(
+        self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
+    ) -> HttpResponseBase | None:
+        if not getattr(view_func, "anonymous_page_cache", False):
             return None
-        request._page_cache_candidate = True
+        request._page_cache_candidate = True  # type: ignore[attr-defined]  # read back in __call__
         if not enabled() or not page_timeout():
             return None
         version = catalogue_version()
+        url_name = request.resolver_match.url_name if request.resolver_match else ""
         if _may_use_cache(request):
-            key = _page_key(request, version, match.url_name)
+            key = _page_key(request, version, url_name or "")
             response = page_cache().get(key) if key else None
             if response is not None:
                 response["X-Page-Cache"] = "hit"
                 return response
-            request._page_cache_key = key
-        if match.url_name == "book_list" and _list_query(request)[0] and not _admit_search(version):
-            _request_state.get()["store"] = False
+            request._page_cache_key = key  # type: ignore[attr-defined]  # read back in __call__
+        state = _request_state.get()
+        if url_name == "book_list" and _list_query(request)[0] and not _admit_search(version) and state is not None:
+            state["store"] = False
         return None

@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from typing import Any
+
 from django import forms
 from django.conf import settings
 
@@ -13,9 +17,8 @@ class BookForm(forms.ModelForm):
     """A book and, optionally, a new cover.
 
     The cover is not a model field here: the uploaded file is validated and re-encoded by
-    `covers.process_cover`, and `cleaned_data["cover"]` is then a `ProcessedCover` (a new
-    cover), `False` (remove the current one) or `None` (keep it). `books.services.save_book`
-    stores it.
+    `covers.process_cover`; `new_cover` and `clears_cover` are what `books.services.book_save`
+    takes.
     """
 
     cover = forms.FileField(
@@ -30,14 +33,14 @@ class BookForm(forms.ModelForm):
         fields = ["title", "author", "price", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The current cover is the field's initial value, so the widget offers "Clear".
         self.fields["cover"].initial = self.instance.cover or None
         self.fields["cover"].help_text = cover_help_text()
         self.fields["price"].widget.attrs.setdefault("min", "0")
 
-    def clean_cover(self):
+    def clean_cover(self) -> ProcessedCover | bool | None:
         value = self.cleaned_data.get("cover")
         if value is False:
             return False
@@ -46,16 +49,16 @@ class BookForm(forms.ModelForm):
         return process_cover(value)
 
     @property
-    def new_cover(self):
+    def new_cover(self) -> ProcessedCover | None:
         value = self.cleaned_data.get("cover")
         return value if isinstance(value, ProcessedCover) else None
 
     @property
-    def clears_cover(self):
+    def clears_cover(self) -> bool:
         return self.cleaned_data.get("cover") is False
 
 
-def cover_help_text():
+def cover_help_text() -> str:
     megabytes = settings.COVER_MAX_UPLOAD_BYTES / (1024 * 1024)
     megapixels = settings.COVER_MAX_PIXELS / 1_000_000
     return f"Optional. A JPEG, PNG or WebP image, up to {megabytes:g} MB and {megapixels:g} megapixels."

@@ -1,16 +1,22 @@
+from __future__ import annotations
+
 import uuid
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
-from django.db.models import Avg, Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db import models, transaction
+from django.db.models import Aggregate, Avg, Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Lower, Round
 from django.urls import reverse
 
+from covers.files import deletes_replaced_files
 from covers.keys import upload_to
 
 
-class BookQuerySet(models.QuerySet):
+class BookQuerySet(models.QuerySet["Book"]):
     CARD_FIELDS = (
         "id",
         "title",
@@ -25,10 +31,9 @@ class BookQuerySet(models.QuerySet):
         "created_at",
     )
 
-    # ?sort= value -> ORDER BY. Every ordering ends on the primary key so that pages never
-    # overlap or skip a book when two books share a title, price or rating, and each one has
-    # an index in Meta.indexes that matches it column for column (LIMIT/OFFSET walks it).
-    SORTS = {
+    # ?sort= value -> ORDER BY, ending on the primary key so pages never overlap; each has a
+    # matching index in Meta.indexes.
+    SORTS: dict[str, tuple[Any, ...]] = {
         "newest": ("-created_at", "-id"),
         "title": (Lower("title"), "id"),  # a reader expects "alpha" before "Beta"
         "price": ("price", "id"),
@@ -36,18 +41,18 @@ class BookQuerySet(models.QuerySet):
     }
     DEFAULT_SORT = "newest"
 
-    def for_cards(self):
+    def for_cards(self) -> BookQuerySet:
         """Only the columns a book card shows: no description, no creator join."""
         return self.only(*self.CARD_FIELDS)
 
-    def recompute_review_stats(self):
-        """Recompute review count and average rating of these books in one UPDATE.
+    def recompute_review_stats(self) -> int:
+        """The one rule for review statistics: recompute them for these books in one UPDATE.
 
-        For bulk writers (bulk_create skips the signals that keep them current).
+        Callers writing reviews concurrently lock the book first (lock_and_recompute_review_stats).
         """
         reviews = Review.objects.filter(book=OuterRef("pk")).order_by().values("book")
 
-        def per_book(aggregate):
+        def per_book(aggregate: Aggregate) -> Subquery:
             return Subquery(reviews.annotate(value=aggregate).values("value"))
 
         return self.update(
@@ -56,11 +61,18 @@ class BookQuerySet(models.QuerySet):
             rating_average=Round(per_book(Avg("rating")), 2),
         )
 
-    def sorted_by(self, sort):
+    def lock_and_recompute_review_stats(self) -> int:
+        """`recompute_review_stats` after locking the rows, so that its snapshot holds every
+        review committed by a writer before us (docs/ARCHITECTURE.md, "Review statistics")."""
+        with transaction.atomic(using=self.db):
+            list(self.select_for_update().values_list("pk", flat=True))
+            return self.recompute_review_stats()
+
+    def sorted_by(self, sort: str) -> BookQuerySet:
         """Order by a ?sort= value; anything unknown falls back to newest first."""
         return self.order_by(*self.SORTS.get(sort, self.SORTS[self.DEFAULT_SORT]))
 
-    def search(self, query):
+    def search(self, query: str | None) -> BookQuerySet:
         """Title or author contains `query`, ignoring case; an empty query matches everything.
 
         `icontains` compiles to `UPPER(col::text) LIKE UPPER(%s)` on PostgreSQL, which the
@@ -72,6 +84,7 @@ class BookQuerySet(models.QuerySet):
         return self.filter(Q(title__icontains=query) | Q(author__icontains=query))
 
 
+@deletes_replaced_files
 class Book(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     title = models.CharField(max_length=200)
@@ -86,12 +99,14 @@ class Book(models.Model):
     creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="books")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # Kept up to date by Review writes (refresh_review_stats), so lists never aggregate.
+    # Kept up to date by Review writes (books.signals), so lists never aggregate.
     review_count = models.PositiveIntegerField(default=0, editable=False)
     rating_count = models.PositiveIntegerField(default=0, editable=False)
     rating_average = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True, editable=False)
 
     objects = BookQuerySet.as_manager()
+
+    REVIEW_STAT_FIELDS = ("review_count", "rating_count", "rating_average")
 
     class Meta:
         ordering = ["-created_at"]
@@ -104,10 +119,10 @@ class Book(models.Model):
             models.Index(fields=["price", "id"], name="book_price_id_idx"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.title
 
-    def get_absolute_url(self):
+    def get_absolute_url(self) -> str:
         # A card asks twice; reverse() is a visible share of rendering 24 cards, and the
         # UUID of a book never changes.
         url = self.__dict__.get("_absolute_url")
@@ -115,20 +130,14 @@ class Book(models.Model):
             url = self.__dict__["_absolute_url"] = reverse("book_detail", args=[str(self.id)])
         return url
 
-    def is_editable_by(self, user):
+    def is_editable_by(self, user: AbstractBaseUser | AnonymousUser) -> bool:
         """The ownership rule, written once: only the member who added a book may change it."""
         return user.is_authenticated and user.pk == self.creator_id
 
-    def refresh_review_stats(self):
-        """Recompute the denormalised review count and average rating from this book's reviews."""
-        stats = self.reviews.aggregate(
-            review_count=Count("id"), rating_count=Count("rating"), rating_average=Avg("rating")
-        )
-        if stats["rating_average"] is not None:
-            stats["rating_average"] = round(stats["rating_average"], 2)
-        Book.objects.filter(pk=self.pk).update(**stats)
-        for field, value in stats.items():
-            setattr(self, field, value)
+    def refresh_review_stats(self) -> None:
+        """Recompute this book's review statistics and read them back."""
+        Book.objects.filter(pk=self.pk).lock_and_recompute_review_stats()
+        self.refresh_from_db(fields=self.REVIEW_STAT_FIELDS)
 
 
 class Review(models.Model):
@@ -146,7 +155,7 @@ class Review(models.Model):
     class Meta:
         ordering = ["id"]  # oldest first, so Review.objects.last() is the newest
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.review[:50]
 
 
@@ -159,5 +168,5 @@ class CatalogueVersion(models.Model):
 
     token = models.CharField(max_length=32)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.token

@@ -1,141 +1,129 @@
-"""Multi-step writes: store cover files, write rows, and clean up when something fails."""
+"""Writes to the catalogue that span files and rows. They take data, never forms: the site's
+forms, the admin, `seed_demo` and later an API or importers all call them."""
 
-import logging
-import weakref
+from __future__ import annotations
 
-from django.core.files.base import ContentFile
-from django.db import connections, router, transaction
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
-from covers import keys
+from django.db import DatabaseError, router, transaction
+from django.db.models import QuerySet
 
-from .models import Book
+from accounts.models import CustomUser
+from covers import ProcessedCover
+from covers.files import StoredCover, delete_unless_committed, store_cover, store_covers_until_commit
 
-logger = logging.getLogger(__name__)
+from . import cache
+from .models import Book, Review
+from .signals import bulk_writes
 
-STORAGE_UNAVAILABLE = "Cover storage is unavailable, please try again."
+# Written by Review writes only (BookQuerySet.recompute_review_stats), never by an edit.
+NEVER_EDITED = frozenset({"id", "created_at", *Book.REVIEW_STAT_FIELDS})
+COVER_FIELDS = frozenset({"cover", "cover_thumbnail", "thumbnail_width", "thumbnail_height"})
 
 
-class CoverStorageError(Exception):
-    """The storage service could not take the cover; nothing was written."""
+def book_save(
+    *,
+    book: Book,
+    creator: CustomUser | None = None,
+    cover: ProcessedCover | None = None,
+    remove_cover: bool = False,
+) -> Book:
+    """Add `book` or save its edited fields, with a new cover, the current one, or none.
 
-
-def save_book(form, *, creator=None):
-    """Save a valid `BookForm`: store its new cover and thumbnail, then the row.
-
-    The previous files of a replaced or removed cover are deleted by django-cleanup after
-    the transaction commits. If the transaction that wrote the row does not commit (this
-    function's own, or one the caller opened around it and rolls back later), the new
-    objects are deleted again: a failure never leaves an orphan behind.
+    A new cover's files are deleted again unless the transaction that writes the row
+    commits. An edit is an UPDATE of the edited fields only: it never overwrites review
+    counts and never brings back a book deleted meanwhile (Book.DoesNotExist).
     """
-    book = form.save(commit=False)
     if creator is not None:
         book.creator = creator
     storage = Book._meta.get_field("cover").storage
     using = router.db_for_write(Book, instance=book)
+    adding = book._state.adding
     cleanup = None
     try:
         with transaction.atomic(using=using):
-            if form.new_cover is not None:
-                stored = _store_cover(storage, form.new_cover)
-                # Registered before book.save(), so that it runs before any commit hook the
-                # save's own signals add (see delete_unless_committed).
-                cleanup = delete_unless_committed(storage, stored, using=using)
-                _set_cover_fields(book, form.new_cover, *stored)
-            elif form.clears_cover:
-                _set_cover_fields(book, None, "", "")
-            book.save(using=using)
-    except Exception:
+            if cover is not None:
+                stored = store_cover(storage, cover)
+                # Registered before the save, so it runs before the save's own commit hooks.
+                cleanup = delete_unless_committed(storage, stored.names, using=using)
+                _set_cover_fields(book, stored)
+            elif remove_cover:
+                _set_cover_fields(book, None)
+            if adding:
+                book.save(using=using, force_insert=True)
+            else:
+                book.save(using=using, force_update=True, update_fields=edited_fields(cover or remove_cover))
+    except Exception as exc:
         if cleanup is not None:
-            # Already done by the rollback on CPython; calling it again is a no-op, and
-            # makes the clean-up independent of when the interpreter frees objects.
-            cleanup()
+            cleanup()  # already done by the rollback on CPython; a no-op then
+        if isinstance(exc, DatabaseError) and not adding and not Book.objects.filter(pk=book.pk).exists():
+            raise Book.DoesNotExist(f"Book {book.pk} was deleted meanwhile") from exc
         raise
     return book
 
 
-def delete_unless_committed(storage, names, *, using=None):
-    """Delete `names` from `storage` unless the current transaction commits.
+def edited_fields(cover_changes: object) -> list[str]:
+    """The columns an edit writes: everything but the review statistics (and the cover's, unchanged)."""
+    skipped = NEVER_EDITED if cover_changes else NEVER_EDITED | COVER_FIELDS
+    return [field.name for field in Book._meta.concrete_fields if field.name not in skipped]
 
-    Django has on_commit() but no on_rollback(), and the transaction that must commit may
-    not be ours: a caller can wrap save_book() in its own atomic() and roll back long after
-    the upload. Any hook run "after save_book" would be too early, and a request-end hook
-    would miss scripts and workers. What Django does guarantee is the fate of an on_commit
-    callback: it is called if and only if the transaction (or savepoint) it was registered
-    in commits; on rollback of that savepoint or of the whole transaction, or when the
-    connection is closed mid-transaction, it is dropped from the connection's list without
-    being called. So we register a callback that only records "committed", and attach a
-    weakref finalizer to it: when Django lets go of the callback, the finalizer runs and
-    deletes the objects unless the callback was called. In CPython that happens at once,
-    by reference counting, inside the rollback itself; the callback and the finalizer hold
-    no reference to each other, so no cycle can delay it.
 
-    Two things no in-process hook can cover, and how they are handled:
-    - the process dies between upload and commit: the objects stay as orphans, and
-      `manage.py media_audit --delete-orphans` removes them after its grace period;
-    - the transaction committed, but an earlier commit hook raised, so Django dropped ours
-      uncalled: then a committed row may use these files, and the finalizer keeps them
-      (deleting a used file is worse than leaving an orphan for media_audit).
+def books_create(
+    *,
+    books: Sequence[Book],
+    covers: Sequence[ProcessedCover | None],
+    map_: Callable[..., Iterable[Any]] = map,
+) -> list[Book]:
+    """Add many books at once (one INSERT), each with its own stored copy of its cover.
 
-    Returns the finalizer; calling it runs the clean-up now (once) if still pending.
+    `map_` may be a thread pool's map, to store covers in parallel. The stored files are
+    deleted again unless the rows commit.
     """
-    names = tuple(names)
-    outcome = {"committed": False}
-
-    def record_commit():
-        outcome["committed"] = True
-
-    cleanup = weakref.finalize(record_commit, _delete_if_rolled_back, storage, names, outcome, using)
-    # A process that exits mid-transaction leaves orphans for media_audit; no network
-    # calls while the interpreter shuts down.
-    cleanup.atexit = False
-    transaction.on_commit(record_commit, using=using)
-    return cleanup
+    storage = Book._meta.get_field("cover").storage
+    using = router.db_for_write(Book)
+    with transaction.atomic(using=using), bulk_writes():
+        stored = store_covers_until_commit(storage, covers, using=using, map_=map_)
+        for book, item in zip(books, stored, strict=True):
+            _set_cover_fields(book, item)
+        created = Book.objects.bulk_create(books)
+        transaction.on_commit(cache.bump_catalogue_version, using=using)
+    return created
 
 
-def _delete_if_rolled_back(storage, names, outcome, using):
-    if outcome["committed"]:
-        return
-    # Set by Django between a successful COMMIT and the end of its commit hooks: our
-    # callback is only being dropped because an earlier hook raised.
-    if getattr(connections[using], "run_commit_hooks_on_set_autocommit_on", False):
-        logger.warning("Kept %s: the transaction committed but its commit hooks failed", ", ".join(names))
-        return
-    logger.info("Transaction rolled back after storing %s; deleting them", ", ".join(names))
-    _delete_quietly(storage, names)
+def reviews_create(*, reviews: Iterable[Review], batch_size: int = 5000) -> int:
+    """Add many reviews at once, then recompute their books' statistics in one UPDATE."""
+    count = 0
+    book_ids: set[Any] = set()
+    with transaction.atomic(), bulk_writes():
+        batch: list[Review] = []
+        for review in reviews:
+            batch.append(review)
+            if len(batch) == batch_size:
+                count += _insert_reviews(batch, book_ids)
+                batch = []
+        count += _insert_reviews(batch, book_ids)
+        Book.objects.filter(pk__in=book_ids).recompute_review_stats()
+        transaction.on_commit(cache.bump_catalogue_version)
+    return count
 
 
-def _store_cover(storage, processed):
-    token = keys.new_token()
-    stored = []
-    key = None
-    try:
-        for key, encoded in (
-            (keys.cover_key(token, processed.image.extension), processed.image),
-            (keys.thumbnail_key(token, processed.thumbnail.extension), processed.thumbnail),
-        ):
-            content = ContentFile(encoded.data)
-            # The type the pipeline detected and wrote, not a guess from the extension.
-            content.content_type = encoded.content_type
-            stored.append(storage.save(key, content))
-    except Exception as exc:
-        # botocore's messages name the endpoint, bucket and key, never the credentials or
-        # a signature (its own DEBUG logging, which would, is silenced in settings).
-        logger.error("Cover storage failed while saving %s: %s: %s", key, type(exc).__name__, exc, exc_info=True)
-        _delete_quietly(storage, stored)
-        raise CoverStorageError(STORAGE_UNAVAILABLE) from exc
-    return stored
+def books_delete(*, books: QuerySet[Book]) -> int:
+    """Delete books with their reviews; their files go after the commit. Returns the rows deleted."""
+    with transaction.atomic(), bulk_writes():
+        deleted, _ = books.delete()
+        transaction.on_commit(cache.bump_catalogue_version)
+    return deleted
 
 
-def _set_cover_fields(book, processed, cover_name, thumbnail_name):
-    book.cover.name = cover_name
-    book.cover_thumbnail.name = thumbnail_name
-    book.thumbnail_width = processed.thumbnail.width if processed else None
-    book.thumbnail_height = processed.thumbnail.height if processed else None
+def _insert_reviews(batch: list[Review], book_ids: set[Any]) -> int:
+    Review.objects.bulk_create(batch)
+    book_ids.update(review.book_id for review in batch)
+    return len(batch)
 
 
-def _delete_quietly(storage, names):
-    for name in names:
-        try:
-            storage.delete(name)
-        except Exception:
-            logger.exception("Could not delete %s after a failed save; media_audit will find it", name)
+def _set_cover_fields(book: Book, stored: StoredCover | None) -> None:
+    book.cover.name = stored.image_name if stored else ""
+    book.cover_thumbnail.name = stored.thumbnail_name if stored else ""
+    book.thumbnail_width = stored.cover.thumbnail.width if stored else None
+    book.thumbnail_height = stored.cover.thumbnail.height if stored else None

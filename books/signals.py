@@ -1,22 +1,29 @@
+"""Review statistics and the page cache follow every write, whichever way it is made
+(docs/ARCHITECTURE.md, "Review statistics")."""
+
+from __future__ import annotations
+
 import contextlib
 import contextvars
+from collections.abc import Iterator
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from . import cache
 from .models import Book, Review
 
-# Bulk writers (seed_demo) recompute review stats in one statement and retire the cache
-# once; per-row handlers would cost a query (or a Redis write) per row.
+# Set by the bulk services only (books.services), which recompute and retire once.
 _bulk = contextvars.ContextVar("books_bulk_writes", default=False)
 
 
 @contextlib.contextmanager
-def bulk_writes():
-    """Suppress the per-row handlers below. The caller must recompute stats and bump the version."""
+def bulk_writes() -> Iterator[None]:
+    """Suppress the per-row handlers below; for books.services' bulk writers only."""
     token = _bulk.set(True)
     try:
         yield
@@ -26,11 +33,12 @@ def bulk_writes():
 
 @receiver(post_save, sender=Review)
 @receiver(post_delete, sender=Review)
-def keep_review_stats_current(sender, instance, origin=None, **kwargs):
+def keep_review_stats_current(sender: type[Review], instance: Review, origin: Any = None, **kwargs: Any) -> None:
     """Keep a book's review count and average rating true whichever way a review is written."""
-    if isinstance(origin, Book) or _bulk.get():
-        return  # the book itself is being deleted, or a bulk writer recomputes afterwards
-    instance.book.refresh_review_stats()
+    deleting_books = isinstance(origin, Book) or (isinstance(origin, QuerySet) and origin.model is Book)
+    if deleting_books or _bulk.get():
+        return  # the book itself is being deleted, or a bulk service recomputes afterwards
+    Book.objects.filter(pk=instance.book_id).lock_and_recompute_review_stats()
 
 
 @receiver(post_save, sender=Book)
@@ -38,7 +46,7 @@ def keep_review_stats_current(sender, instance, origin=None, **kwargs):
 @receiver(post_save, sender=Review)
 @receiver(post_delete, sender=Review)
 @receiver(post_delete, sender=settings.AUTH_USER_MODEL)
-def retire_cached_pages(sender, **kwargs):
+def retire_cached_pages(sender: Any, **kwargs: Any) -> None:
     """Any write a page shows makes every server render afresh, once the write is visible.
 
     On commit, not now: a version bumped before the commit would let another server cache
@@ -49,7 +57,7 @@ def retire_cached_pages(sender, **kwargs):
 
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL)
-def retire_cached_pages_on_rename(sender, created=False, update_fields=None, **kwargs):
+def retire_cached_pages_on_rename(sender: Any, created: bool = False, update_fields: Any = None, **kwargs: Any) -> None:
     """Pages show usernames (creator, review authors); a sign-up or a log-in changes none."""
     if _bulk.get() or created or (update_fields is not None and set(update_fields) <= {"last_login"}):
         return

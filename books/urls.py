@@ -1,11 +1,12 @@
 from django.urls import path
 
 from . import views
+from .cache import cacheable_for_anonymous
 
 urlpatterns = [
-    path("", views.BookListView.as_view(), name="book_list"),
+    path("", cacheable_for_anonymous(views.BookListView.as_view()), name="book_list"),
     path("create/", views.BookCreateView.as_view(), name="book_create"),
-    path("<uuid:pk>/", views.BookDetailView.as_view(), name="book_detail"),
+    path("<uuid:pk>/", cacheable_for_anonymous(views.BookDetailView.as_view()), name="book_detail"),
     path("<uuid:pk>/update/", views.BookUpdateView.as_view(), name="book_update"),
     path("<uuid:pk>/delete/", views.BookDeleteView.as_view(), name="book_delete"),
     path("<uuid:pk>/review/", views.review_create, name="review_create"),

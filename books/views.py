@@ -1,8 +1,15 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.functional import cached_property
@@ -11,40 +18,64 @@ from django.utils.http import urlencode
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
+from django.views.generic.detail import SingleObjectMixin
+from django.views.generic.edit import ModelFormMixin
+
+from accounts.models import CustomUser
+from covers.files import CoverStorageError
 
 from . import cache
 from .forms import BookForm, ReviewForm
 from .models import Book, BookQuerySet
-from .services import CoverStorageError, save_book
+from .services import book_save
+
+# django-stubs' generics, which these classes do not support at run time.
+if TYPE_CHECKING:
+    _BookObjectMixin = SingleObjectMixin[Book]
+    _BookFormMixin = ModelFormMixin[Book, BookForm]
+    _BookPaginator = Paginator[Book]
+else:
+    _BookObjectMixin, _BookFormMixin, _BookPaginator = SingleObjectMixin, ModelFormMixin, Paginator
 
 
-class CreatorRequiredMixin(LoginRequiredMixin):
+class CreatorRequiredMixin(LoginRequiredMixin, _BookObjectMixin):
     """Lets only the book's creator through; everyone else signed in gets a 403 page."""
 
-    def get_object(self, queryset=None):
+    request: HttpRequest
+
+    def get_object(self, queryset: QuerySet[Book] | None = None) -> Book:
         book = super().get_object(queryset)
         if not book.is_editable_by(self.request.user):
             raise PermissionDenied("Only the member who added this book can change or delete it.")
         return book
 
 
-class BookFormMixin:
+class BookFormMixin(_BookFormMixin):
     """Saves a BookForm through the service that stores the cover safely."""
 
+    request: HttpRequest
+    object: Any
     form_class = BookForm
-    template_name = "books/book_form.html"
+    template_name: str | None = "books/book_form.html"
     success_message = ""
 
-    def form_valid(self, form):
+    def form_valid(self, form: BookForm) -> HttpResponse:
         try:
-            self.object = save_book(form, creator=self.get_creator())
+            self.object = book_save(
+                book=form.save(commit=False),
+                creator=self.get_creator(),
+                cover=form.new_cover,
+                remove_cover=form.clears_cover,
+            )
         except CoverStorageError as exc:
             form.add_error("cover", str(exc))
             return self.form_invalid(form)
+        except Book.DoesNotExist as exc:
+            raise Http404("This book was deleted meanwhile.") from exc
         messages.success(self.request, self.success_message % {"title": self.object.title})
         return redirect(self.object)
 
-    def get_creator(self):
+    def get_creator(self) -> CustomUser | None:
         return None
 
 
@@ -52,36 +83,32 @@ SEARCH_MAX_LENGTH = 100
 SORT_CHOICES = (("newest", "Newest"), ("title", "Title"), ("price", "Price"), ("rating", "Rating"))
 
 
-class CataloguePaginator(Paginator):
-    """A paginator whose count is cached per catalogue version and whose pages are id-first.
+class CataloguePaginator(_BookPaginator):
+    """A paginator whose count is cached per catalogue version and whose pages are id-first
+    (docs/ARCHITECTURE.md, "Fast pages at any size")."""
 
-    A page is fetched in one query as `WHERE id IN (SELECT id ... ORDER BY ... LIMIT 24
-    OFFSET n)`: the inner part only reads the sort index (an index-only scan on PostgreSQL),
-    so skipping rows does not fetch table rows, and pages past the middle read the index
-    backwards from the end.
-    """
-
-    def __init__(self, *args, count_label, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, object_list: BookQuerySet, *args: Any, count_label: str, **kwargs: Any) -> None:
+        super().__init__(object_list, *args, **kwargs)
+        self.queryset = object_list
         self.count_label = count_label
 
     @cached_property
-    def count(self):
-        return cache.cached_count(self.object_list, self.count_label)
+    def count(self) -> int:
+        return cache.cached_count(self.queryset, self.count_label)
 
-    def page(self, number):
+    def page(self, number: Any) -> Page[Book]:
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
         if bottom > self.count // 2:
             # Past the middle, walk the index from the other end: the last page costs what
             # the first does, and no page skips more than half the catalogue.
-            ids = self.object_list.reverse().values("pk")[self.count - top : self.count - bottom]
+            ids = self.queryset.reverse().values("pk")[self.count - top : self.count - bottom]
         else:
-            ids = self.object_list.values("pk")[bottom:top]
+            ids = self.queryset.values("pk")[bottom:top]
         # Left lazy: when the page's cards come from the fragment cache, the books are
         # never fetched (the template tests the count, not the list).
-        return self._get_page(self.object_list.filter(pk__in=ids), number, self)
+        return Page(self.queryset.filter(pk__in=ids), number, self)
 
 
 class BookListView(ListView):
@@ -94,29 +121,31 @@ class BookListView(ListView):
     template_name = "books/book_list.html"
 
     @cached_property
-    def search_query(self):
+    def search_query(self) -> str:
         # NUL is refused by PostgreSQL in a query string; the search box caps the length.
         return self.request.GET.get("q", "").replace("\x00", "").strip()[:SEARCH_MAX_LENGTH]
 
     @cached_property
-    def sort(self):
+    def sort(self) -> str:
         sort = self.request.GET.get("sort", "")
         return sort if sort in BookQuerySet.SORTS else BookQuerySet.DEFAULT_SORT
 
-    def get_queryset(self):
+    def get_queryset(self) -> BookQuerySet:
         return Book.objects.for_cards().search(self.search_query).sorted_by(self.sort)
 
-    def get_paginator(self, queryset, per_page, **kwargs):
+    def get_paginator(  # type: ignore[override]  # counts are labelled by search
+        self, queryset: BookQuerySet, per_page: int, **kwargs: Any
+    ) -> CataloguePaginator:
         # Counts differ by search only: the sort does not change how many books match.
         return CataloguePaginator(queryset, per_page, count_label=f"books:{self.search_query}", **kwargs)
 
-    def paginate_queryset(self, queryset, page_size):
+    def paginate_queryset(self, queryset: Any, page_size: int) -> tuple[Paginator[Book], Page[Book], Any, bool]:
         """A junk page number shows the first page, one past the end the last: never a 404 or 500."""
         paginator = self.get_paginator(queryset, page_size, allow_empty_first_page=True)
         page = paginator.get_page(self.request.GET.get("page"))
         return paginator, page, page.object_list, page.has_other_pages()
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         page = context["page_obj"]
         context.update(
@@ -130,7 +159,7 @@ class BookListView(ListView):
         )
         return context
 
-    def _link_params(self):
+    def _link_params(self) -> dict[str, str]:
         params = {}
         if self.search_query:
             params["q"] = self.search_query
@@ -147,11 +176,11 @@ class BookDetailView(DetailView):
     template_name = "books/book_detail.html"
     queryset = Book.objects.select_related("creator")
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(**detail_context(self.request, self.object), **kwargs)
 
 
-def detail_context(request, book, review_form=None):
+def detail_context(request: HttpRequest, book: Book, review_form: ReviewForm | None = None) -> dict[str, Any]:
     return {
         "book": book,
         "reviews": book.reviews.select_related("author"),
@@ -166,8 +195,8 @@ class BookCreateView(LoginRequiredMixin, BookFormMixin, CreateView):
 
     success_message = "“%(title)s” was added."
 
-    def get_creator(self):
-        return self.request.user
+    def get_creator(self) -> CustomUser | None:
+        return self.request.user  # type: ignore[return-value]  # LoginRequiredMixin let only members in
 
 
 class BookUpdateView(CreatorRequiredMixin, BookFormMixin, UpdateView):
@@ -184,7 +213,7 @@ class BookDeleteView(CreatorRequiredMixin, DeleteView):
     template_name = "books/book_confirm_delete.html"
     success_url = reverse_lazy("book_list")
 
-    def form_valid(self, form):
+    def form_valid(self, form: Any) -> HttpResponse:
         title = self.object.title
         response = super().form_valid(form)
         messages.success(self.request, f"“{title}” was deleted.")
@@ -195,7 +224,7 @@ class BookDeleteView(CreatorRequiredMixin, DeleteView):
 # reaches the log-in redirect; a member's post is checked by csrf_protect in _post_review.
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
-def review_create(request, pk):
+def review_create(request: HttpRequest, pk: UUID) -> HttpResponse:
     """Post a review of a book; a GET just goes back to the book."""
     book = get_object_or_404(Book.objects.select_related("creator"), pk=pk)
     if not request.user.is_authenticated:
@@ -207,7 +236,7 @@ def review_create(request, pk):
 
 
 @csrf_protect
-def _post_review(request, book):
+def _post_review(request: HttpRequest, book: Book) -> HttpResponse:
     form = ReviewForm(request.POST)
     if form.is_valid():
         review = form.save(commit=False)

@@ -21,11 +21,11 @@ from redis.exceptions import RedisError
 logger = logging.getLogger(__name__)
 
 
-def _degrade(name: str, on_failure: Any):
+def _degrade(name: str, on_failure: Any) -> Any:
     method = getattr(RedisCache, name)
 
     @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
+    def wrapper(self: "ResilientRedisCache", *args: Any, **kwargs: Any) -> Any:
         if self.is_down():
             return on_failure(*args, **kwargs)
         try:
@@ -37,14 +37,14 @@ def _degrade(name: str, on_failure: Any):
     return wrapper
 
 
-def _counter_unreachable(*args, **kwargs):
+def _counter_unreachable(*args: Any, **kwargs: Any) -> int:
     raise ValueError("the cache is unreachable")  # as incr does for a missing key
 
 
 class ResilientRedisCache(RedisCache):
     """RedisCache whose outages are misses; `ping()` still tells the truth to /readyz."""
 
-    def __init__(self, server, params):
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
         options = dict(params.get("OPTIONS", {}))
         self.down_for = float(options.pop("down_for", 5))
         super().__init__(server, {**params, "OPTIONS": options})
@@ -63,7 +63,7 @@ class ResilientRedisCache(RedisCache):
 
     def ping(self) -> bool:
         """Ask Redis itself, back-off or not: raises when it does not answer."""
-        client = self._cache.get_client(write=True)
+        client = self._cache.get_client(write=True)  # type: ignore[attr-defined]  # RedisCache's client, unstubbed
         client.ping()
         with self._lock:
             self._down_until = 0.0  # it answers again: stop skipping it

@@ -19,7 +19,7 @@ if os.environ.get("DJANGO_READ_DOT_ENV", "true").lower() not in {"0", "false", "
     environ.Env.read_env(Path(__file__).resolve().parent.parent / ".env", overwrite=False)
 
 
-def _int(name, default):
+def _int(name: str, default: int) -> int:
     return int(os.environ.get(name) or default)
 
 

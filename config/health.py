@@ -10,6 +10,8 @@ It makes no request to S3: a probe every few seconds would cost money and would 
 server unready at once when S3 has a blip, although pages that only read keep working then.
 """
 
+from __future__ import annotations
+
 import logging
 import os
 from pathlib import Path
@@ -17,22 +19,24 @@ from pathlib import Path
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from covers.storage import configured_media
 
 logger = logging.getLogger(__name__)
 
 
 @never_cache
 @require_safe  # GET or HEAD: probes use either
-def healthz(request):
+def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
 @never_cache
 @require_safe  # GET or HEAD: probes use either
-def readyz(request):
+def readyz(request: HttpRequest) -> JsonResponse:
     checks = {"database": _database, "cache": _cache, "storage": _storage}
     results = {}
     for name, check in checks.items():
@@ -49,14 +53,14 @@ def readyz(request):
     return JsonResponse({"status": status, **results}, status=503 if status == "unavailable" else 200)
 
 
-def _database():
+def _database() -> str:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
     return "ok"
 
 
-def _cache():
+def _cache() -> str:
     for cache in caches.all():
         if hasattr(cache, "ping"):  # config/cache_backends.py: asks Redis despite its back-off
             cache.ping()
@@ -65,10 +69,10 @@ def _cache():
     return "ok"
 
 
-def _storage():
-    storage = settings.STORAGES["default"]
-    if "bucket_name" in storage.get("OPTIONS", {}):
-        return "ok" if storage["OPTIONS"]["bucket_name"] else "no bucket"
+def _storage() -> str:
+    media = configured_media()
+    if media.on_s3:
+        return "ok" if media.bucket else "no bucket"
     # Local media: the folder (or, before the first upload, the one it will be made in)
     # must be writable, or every upload would fail.
     folder = Path(settings.MEDIA_ROOT)

@@ -1,19 +1,16 @@
 """Log formatting for production: one JSON object per line on stdout, never a secret.
 
-Imported by the `LOGGING` setting and by `config/gunicorn.conf.py` (in gunicorn's master,
-before Django is set up), so this module must not import Django settings or models.
-
-Every record passes through `redact()` whichever format is chosen: query strings (a signed
-S3 URL's `X-Amz-Signature`, a search term, a token), passwords inside URLs, `name=value`
-pairs whose name says secret, and the one-time keys allauth puts in e-mailed links'
-paths. Extra fields whose *name* says secret are dropped to a placeholder whatever their
-value. It is a safety net under code that already avoids logging such things.
+Imported by gunicorn's master before Django is set up: no Django settings or models here.
+Every record passes through `redact()` (docs/ARCHITECTURE.md, "In production").
 """
+
+from __future__ import annotations
 
 import contextvars
 import datetime
 import logging
 import re
+from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter as _LibraryJsonFormatter
 
@@ -37,14 +34,14 @@ _REDACTIONS = [
 ]
 
 
-def redact(text):
+def redact(text: str) -> str:
     """`text` with every secret-looking part replaced by a placeholder."""
     for pattern, replacement in _REDACTIONS:
         text = pattern.sub(replacement, text)
     return text
 
 
-def _redact_value(value):
+def _redact_value(value: Any) -> Any:
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, dict):
@@ -67,7 +64,7 @@ def _redact_value(value):
 class RequestIdFilter(logging.Filter):
     """Stamps every record with the id of the request being served (or "-")."""
 
-    def filter(self, record):
+    def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
             record.request_id = request_id_var.get()
         return True
@@ -76,19 +73,19 @@ class RequestIdFilter(logging.Filter):
 class JsonFormatter(_LibraryJsonFormatter):
     """python-json-logger's formatter, with every field (and the traceback) redacted."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("timestamp", True)
         kwargs.setdefault("rename_fields", {"levelname": "level", "name": "logger"})
         super().__init__(*args, **kwargs)
 
-    def process_log_record(self, log_data):
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
         return _redact_value(log_data)
 
 
 class PlainFormatter(logging.Formatter):
     """Human-readable lines for a developer's terminal, redacted like the JSON ones."""
 
-    def format(self, record):
+    def format(self, record: logging.LogRecord) -> str:
         if not hasattr(record, "request_id"):
             record.request_id = request_id_var.get()
         return redact(super().format(record))
@@ -98,7 +95,7 @@ JSON_FORMAT = "%(levelname)s %(name)s %(message)s %(request_id)s"
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
 
-def logging_config(log_format, level="INFO"):
+def logging_config(log_format: str, level: str = "INFO") -> dict[str, Any]:
     """The `LOGGING` dict: everything to stdout, JSON or plain, through the redacting filter."""
     formatter = (
         {"()": "config.logging.JsonFormatter", "fmt": JSON_FORMAT}

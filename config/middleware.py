@@ -1,7 +1,13 @@
+from __future__ import annotations
+
 import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
+
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from config.logging import request_id_var
 
@@ -25,13 +31,13 @@ class RequestLogMiddleware:
     covers the whole stack.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        request.request_id = request_id
+        request.request_id = request_id  # type: ignore[attr-defined]  # for views and error pages
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         try:
@@ -47,7 +53,7 @@ class RequestLogMiddleware:
         finally:
             request_id_var.reset(token)
 
-    def _log(self, request, response, duration_ms):
+    def _log(self, request: HttpRequest, response: HttpResponseBase, duration_ms: float) -> None:
         status = response.status_code
         if request.path in QUIET_PATHS and status < 400:
             return
@@ -68,7 +74,7 @@ class RequestLogMiddleware:
         )
 
 
-def _user_id(request):
+def _user_id(request: HttpRequest) -> str | None:
     """The member's id, or None: reading it may load the session, and the database may be down."""
     try:
         user = getattr(request, "user", None)

@@ -11,7 +11,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from config.logging import logging_config
-from config.storages import media_origins, media_storage
+from covers.storage import MediaStorage, media_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -59,8 +59,9 @@ INSTALLED_APPS = [
     "pages",
     "books",
     "covers",
-    # Last, so that its signal handlers see every model with a file field.
-    "django_cleanup.apps.CleanupConfig",
+    # Deletes replaced files of the models covers.files.deletes_replaced_files marks. Last,
+    # so that its signal handlers see every model.
+    "django_cleanup.apps.CleanupSelectedConfig",
 ]
 
 MIDDLEWARE = [
@@ -223,8 +224,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media")))
 
-# Static files always stay with the app (whitenoise); only user media may go to S3
-# (config/storages.py; see the README for AWS S3, MinIO and R2 examples).
+# Static files stay with the app (whitenoise); only covers may go to S3 (covers/storage.py).
 STORAGES = {
     "default": media_storage(env),
     "staticfiles": {
@@ -243,8 +243,7 @@ COVER_MAX_EDGE = env.int("COVER_MAX_EDGE", default=2400)
 COVER_THUMBNAIL_SIZE = (240, 360)
 # Uploads above this size are spooled to a temporary file rather than held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-# The form's other fields (file data does not count here) may take at most this much;
-# a larger body is refused before it is parsed. The cover's own cap is COVER_MAX_UPLOAD_BYTES.
+# The cap on the form's other fields (file data does not count); covers: COVER_MAX_UPLOAD_BYTES.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- Forms ----------------------------------------------------------------------------------
@@ -254,14 +253,13 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 MESSAGE_TAGS = {40: "danger"}  # Bootstrap's name for the error colour
 
 # --- Content Security Policy (django-csp) ---------------------------------------------------
-# Strict: no inline scripts or styles, nothing from other origins except cover images from
-# the bucket or CDN.
+# Strict: nothing inline, nothing from other origins but covers from the bucket or CDN.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:", "blob:", *media_origins(STORAGES["default"])],
+        "img-src": ["'self'", "data:", "blob:", *MediaStorage.from_entry(STORAGES["default"]).origins],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "form-action": ["'self'"],
@@ -272,10 +270,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Security ---------------------------------------------------------------------------------
-# Production values come from the environment (see .env.production.example, under which
-# `manage.py check --deploy` is clean). Defaults are safe where a default can be: cookies
-# are Secure whenever debug is off; the redirect and HSTS wait for a deployment to say it
-# serves HTTPS, since a wrong HSTS header locks browsers out of the site for its lifetime.
+# Safe defaults where a default can be; the redirect and HSTS wait for a deployment to say it
+# serves HTTPS, since a wrong HSTS header locks browsers out (.env.production.example).
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -298,9 +294,8 @@ if BEHIND_PROXY:
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=1 if BEHIND_PROXY else 0)
 
 # --- Logging -----------------------------------------------------------------------------
-# One line per record on stdout, JSON by default in production (one object a line, with
-# the request id; see config/logging.py), plain text for a developer. Secrets, query
-# strings and signed URLs' signatures are redacted from every line.
+# One line per record on stdout: JSON in production, plain text for a developer, redacted
+# either way (config/logging.py).
 LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="plain" if DEBUG else "json")
 if LOG_FORMAT not in {"json", "plain"}:
     raise ImproperlyConfigured(f"DJANGO_LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}.")

@@ -6,7 +6,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import storages
 
 
-def require_static_manifest():
+def require_static_manifest() -> None:
     """Refuse to serve when hashed static files are configured but were never collected.
 
     Without this, every page fails later with "Missing staticfiles manifest entry for

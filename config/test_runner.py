@@ -3,6 +3,7 @@
 import re
 import unittest
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.test.runner import DiscoverRunner
@@ -15,7 +16,7 @@ class AppTestRunner(DiscoverRunner):
     only `requirements.txt` should see the TestCases run, not thirty import errors.
     """
 
-    def build_suite(self, *args, **kwargs):
+    def build_suite(self, *args: Any, **kwargs: Any) -> unittest.TestSuite:
         suite = super().build_suite(*args, **kwargs)
         return self.test_suite(_skip_if_test_dependency_missing(test) for test in suite)
 
@@ -24,8 +25,9 @@ class AppTestRunner(DiscoverRunner):
 MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
 
 
-def _skip_if_test_dependency_missing(test):
-    missing = isinstance(test, unittest.loader._FailedTest) and MISSING_MODULE.search(str(test._exception))
+def _skip_if_test_dependency_missing(test: Any) -> Any:
+    failed_import = type(test).__name__ == "_FailedTest"  # unittest's private stand-in for a module
+    missing = failed_import and MISSING_MODULE.search(str(test._exception))
     if not missing:
         return test
     package = missing.group(1).partition(".")[0]

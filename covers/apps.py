@@ -6,7 +6,7 @@ class CoversConfig(AppConfig):
     name = "covers"
     verbose_name = "Cover images"
 
-    def ready(self):
+    def ready(self) -> None:
         from . import checks as storage_checks
 
         checks.register(storage_checks.check_storage_configuration, checks.Tags.files)

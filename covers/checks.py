@@ -4,38 +4,34 @@ Most of these mistakes fail silently otherwise: covers land on one server's disk
 being signed, or every upload fails with an error from botocore that names no setting.
 """
 
+from __future__ import annotations
+
 import os
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import Error, Warning
-from django.core.files.storage import FileSystemStorage
-from django.utils.module_loading import import_string
+from django.core.checks import CheckMessage, Error, Warning
 
-from config.storages import ADDRESSING_STYLES, S3_ONLY_VARIABLES
+from .storage import ADDRESSING_STYLES, S3_ONLY_VARIABLES, configured_media
 
-S3_BACKENDS = ("storages.backends.s3.S3Storage", "storages.backends.s3boto3.S3Boto3Storage")
 # The longest a SigV4 presigned URL may live (7 days).
 MAX_QUERYSTRING_EXPIRE = 7 * 24 * 3600
 
 
-def _default_storage():
-    entry = settings.STORAGES.get("default", {})
-    return entry.get("BACKEND", ""), entry.get("OPTIONS", {})
-
-
-def check_storage_configuration(app_configs=None, **kwargs):
-    backend, options = _default_storage()
-    errors = []
+def check_storage_configuration(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    media = configured_media()
+    options = media.options
+    errors: list[CheckMessage] = []
     if hasattr(settings, "DEFAULT_FILE_STORAGE"):
         errors.append(
             Error(
                 "DEFAULT_FILE_STORAGE is set, but Django 5 ignores it: media would go to the local disk.",
-                hint='Configure media through STORAGES["default"] (config/storages.py reads AWS_* variables).',
+                hint='Configure media through STORAGES["default"] (covers/storage.py reads AWS_* variables).',
                 id="covers.E004",
             )
         )
-    if backend not in S3_BACKENDS:
+    if not media.on_s3:
         stray = sorted(name for name in S3_ONLY_VARIABLES if os.environ.get(name))
         if stray:
             errors.append(
@@ -89,16 +85,9 @@ def check_storage_configuration(app_configs=None, **kwargs):
     return errors
 
 
-def check_media_on_shared_storage(app_configs=None, **kwargs):
+def check_media_on_shared_storage(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """With DEBUG off, covers on local disk exist on one server only (check --deploy)."""
-    if settings.DEBUG:
-        return []
-    backend, _options = _default_storage()
-    try:
-        local = issubclass(import_string(backend), FileSystemStorage)
-    except ImportError:
-        return []  # Django's own checks report a backend that cannot be imported
-    if not local:
+    if settings.DEBUG or not configured_media().on_local_disk:
         return []
     return [
         Warning(

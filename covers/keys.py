@@ -1,9 +1,5 @@
-"""Storage key names for covers.
-
-Keys are chosen by the server, never from the uploader's file name: a random token and
-the extension of the type that was actually written. Keys are never reused, which is
-what lets storage skip existence checks and objects carry an immutable Cache-Control.
-"""
+"""Storage key names for covers: chosen by the server (a random token and the extension of the
+type actually written), never reused (docs/ARCHITECTURE.md, "The life of a cover file")."""
 
 import uuid
 
@@ -11,19 +7,19 @@ COVER_PREFIX = "covers/"
 THUMBNAIL_SUFFIX = "-thumb"
 
 
-def new_token():
+def new_token() -> str:
     return uuid.uuid4().hex
 
 
-def cover_key(token, extension):
+def cover_key(token: str, extension: str) -> str:
     return f"{COVER_PREFIX}{token}.{extension}"
 
 
-def thumbnail_key(token, extension):
+def thumbnail_key(token: str, extension: str) -> str:
     return f"{COVER_PREFIX}{token}{THUMBNAIL_SUFFIX}.{extension}"
 
 
-def upload_to(instance, filename):
+def upload_to(instance: object, filename: str) -> str:
     """`upload_to` for files saved directly through the model (admin scripts, fixtures).
 
     Uploads from the site go through `covers.pipeline` and `books.services`, which pick

@@ -1,16 +1,7 @@
-"""The cover pipeline: an uploaded file in, the bytes to store out.
+"""The cover pipeline: an uploaded file in, the bytes to store out, or a ValidationError a person
+understands. Knows nothing of views or storage (docs/ARCHITECTURE.md, "An upload")."""
 
-Plain functions that know nothing of views or storage. Forms call `process_cover`; it
-either returns a `ProcessedCover` or raises a `ValidationError` whose message a person
-understands (see `covers.validation` for the checks and their messages).
-
-In order: size cap (no read), bounded read, libmagic, Pillow restricted to JPEG/PNG/WebP
-with the pixel cap checked from the header, full decode (JPEG in draft mode when the
-result will be scaled down anyway), a displayable colour mode, scale-down to
-COVER_MAX_EDGE, EXIF orientation, then fresh files for the cover and its thumbnail with no
-metadata at all. An animated WebP or PNG keeps its first frame only: a cover is a still
-picture, and storing the animation would keep every frame's bytes and cost.
-"""
+from __future__ import annotations
 
 import io
 import logging
@@ -19,6 +10,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from PIL import ExifTags, Image, ImageCms, ImageOps
 
 from . import validation
@@ -50,11 +42,11 @@ class EncodedImage:
     height: int
 
     @property
-    def extension(self):
+    def extension(self) -> str:
         return EXTENSIONS[self.format]
 
     @property
-    def content_type(self):
+    def content_type(self) -> str:
         return CONTENT_TYPES[self.format]
 
 
@@ -64,7 +56,7 @@ class ProcessedCover:
     thumbnail: EncodedImage
 
 
-def process_cover(upload):
+def process_cover(upload: UploadedFile) -> ProcessedCover:
     """Validate an uploaded cover and return its re-encoded image and thumbnail."""
     validation.check_size(upload)
     data = validation.read_upload(upload)
@@ -72,7 +64,7 @@ def process_cover(upload):
     return process_bytes(data, formats)
 
 
-def process_bytes(data, formats=("JPEG", "PNG", "WEBP")):
+def process_bytes(data: bytes, formats: tuple[str, ...] = ("JPEG", "PNG", "WEBP")) -> ProcessedCover:
     """Decode `data` (already size- and type-checked) and write the cover and thumbnail."""
     max_edge = settings.COVER_MAX_EDGE
     with open_image(data, formats) as source:
@@ -90,7 +82,7 @@ def process_bytes(data, formats=("JPEG", "PNG", "WEBP")):
     return ProcessedCover(image=cover, thumbnail=thumbnail)
 
 
-def open_image(data, formats):
+def open_image(data: bytes, formats: tuple[str, ...]) -> Image.Image:
     """Pillow on `data`, restricted to `formats`, refused if the header declares too many pixels."""
     try:
         source = Image.open(io.BytesIO(data), formats=formats)
@@ -111,7 +103,7 @@ def open_image(data, formats):
     return source
 
 
-def decode(source, data, max_edge):
+def decode(source: Image.Image, data: bytes, max_edge: int) -> Image.Image:
     """Decode the whole image (its first frame), so damage is found now, not in a browser.
 
     A JPEG that will be scaled down anyway is decoded at 1/2, 1/4 or 1/8 scale by libjpeg
@@ -119,7 +111,7 @@ def decode(source, data, max_edge):
     """
     try:
         if getattr(source, "n_frames", 1) > 1:
-            logger.info("Cover upload is animated (%d frames): keeping the first", source.n_frames)
+            logger.info("Cover upload is animated (%d frames): keeping the first", getattr(source, "n_frames", 1))
             source.seek(0)
         if source.format in ("JPEG", "MPO"):
             scans = data.count(b"\xff\xda")
@@ -136,7 +128,7 @@ def decode(source, data, max_edge):
     return source
 
 
-def _damaged_from(exc):
+def _damaged_from(exc: Exception) -> ValidationError:
     # Decoders of untrusted bytes raise more than OSError (SyntaxError, ValueError,
     # struct.error, EOFError, ...); whatever it is, the upload is refused, never a 500.
     expected = isinstance(exc, (OSError, SyntaxError, ValueError, EOFError, IndexError))
@@ -145,7 +137,7 @@ def _damaged_from(exc):
     return validation.damaged(f"{type(exc).__name__}: {exc}")
 
 
-def to_display_mode(image):
+def to_display_mode(image: Image.Image) -> Image.Image:
     """Convert to L, RGB or RGBA in sRGB: what every browser shows the same way.
 
     Alpha is kept only if some pixel is actually transparent.
@@ -166,7 +158,7 @@ def to_display_mode(image):
     return image
 
 
-def _to_srgb(image):
+def _to_srgb(image: Image.Image) -> Image.Image:
     """Convert pixels from an embedded non-sRGB colour profile to sRGB.
 
     Profiles are never written out (browsers assume sRGB), so a wide-gamut or CMYK image
@@ -184,24 +176,22 @@ def _to_srgb(image):
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError) as exc:
         logger.info("Ignoring an unusable colour profile in a cover upload: %s", exc)
         return image
+    if converted is None:  # only when converting in place, which this call does not ask for
+        return image
     converted.info = {key: value for key, value in image.info.items() if key != "icc_profile"}
     return converted
 
 
-def scale_down(image, max_edge):
+def scale_down(image: Image.Image, max_edge: int) -> Image.Image:
     size = fit_within(image.size, (max_edge, max_edge))
     if size == image.size:
         return image
-    # Pillow's bilinear is an antialiased triangle filter, not point sampling. On a 12 MP
-    # photo this resize is the pipeline's largest cost (bilinear ~0.5x Lanczos, ~0.7x
-    # bicubic CPU, see bench/covers.py), and the stored cover is always shown smaller
-    # than 2400 px, so the browser's own downscale hides the difference. The thumbnail,
-    # seen at its real size, keeps Lanczos. reducing_gap: for large factors a cheap box
-    # reduction first, then the filter over the last 3x.
+    # Antialiased bilinear: half Lanczos' cost on the pipeline's costliest step (bench/covers.py),
+    # and the cover is always shown smaller; the thumbnail, seen at full size, keeps Lanczos.
     return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=3.0)
 
 
-def apply_orientation(image):
+def apply_orientation(image: Image.Image) -> Image.Image:
     """Turn the pixels upright as the EXIF Orientation says (the tag itself is not kept)."""
     orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
     if orientation in (2, 3, 4, 5, 6, 7, 8):
@@ -209,21 +199,21 @@ def apply_orientation(image):
     return image
 
 
-def make_thumbnail(image, box):
+def make_thumbnail(image: Image.Image, box: tuple[int, int]) -> Image.Image:
     size = fit_within(image.size, box)
     if size == image.size:
         return image
     return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
 
 
-def fit_within(size, box):
+def fit_within(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
     """`size` scaled down (never up) to fit in `box`, keeping its aspect ratio."""
     width, height = size
     scale = min(box[0] / width, box[1] / height, 1)
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def choose_format(image, source_format):
+def choose_format(image: Image.Image, source_format: str | None) -> str:
     """JPEG for anything opaque; transparency is kept, as WebP if it came as WebP, else PNG.
 
     A photo uploaded as PNG would stay several times larger than the upload cap as PNG.
@@ -233,7 +223,7 @@ def choose_format(image, source_format):
     return "WEBP" if source_format == "WEBP" else "PNG"
 
 
-def encode(image, image_format):
+def encode(image: Image.Image, image_format: str) -> EncodedImage:
     """A fresh file: pixels only, no EXIF, XMP, IPTC, ICC, comments or trailing bytes."""
     # Pillow copies some of `info` (JPEG comment, PNG ICC profile and transparency) into
     # the file it writes unless told otherwise, so the image is written with none.

@@ -1,17 +1,16 @@
-"""The checks an uploaded cover passes before and while it is decoded.
+"""The checks an uploaded cover passes, cheapest first; each refusal is a ValidationError with a
+message a person understands, and its reason is logged without the uploader's file name."""
 
-Ordered by cost: the size the upload handler counted (no read), a bounded read, libmagic
-on the first bytes, then the pixel count from the image header (no decoding). Each refusal
-is a `ValidationError` with a message a person understands and a `code`; the reason is
-logged, without the uploader's file name (it is untrusted text).
-"""
+from __future__ import annotations
 
 import logging
 import math
+from typing import Any
 
 import magic
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from PIL import Image
 
 logger = logging.getLogger(__name__)
@@ -35,13 +34,13 @@ TOO_MANY_PIXELS = "The image is %(megapixels)s megapixels; the limit is %(limit)
 DAMAGED = "The image is damaged or incomplete."
 
 
-def refuse(message, code, reason, params=None):
+def refuse(message: str, code: str, reason: str, params: dict[str, Any] | None = None) -> ValidationError:
     """The `ValidationError` for a refused upload, after logging why it was refused."""
     logger.info("Refused cover upload (%s): %s", code, reason)
     return ValidationError(message, code=code, params=params)
 
 
-def check_size(upload):
+def check_size(upload: UploadedFile) -> None:
     """Refuse an empty or oversized upload from the size the upload handler counted.
 
     `upload.size` is the number of bytes Django actually received, not a header the
@@ -57,7 +56,7 @@ def check_size(upload):
         raise _too_large(size, limit)
 
 
-def read_upload(upload):
+def read_upload(upload: UploadedFile) -> bytes:
     """The upload's bytes, never more than the size cap (plus one byte to notice more)."""
     limit = settings.COVER_MAX_UPLOAD_BYTES
     upload.seek(0)
@@ -70,7 +69,7 @@ def read_upload(upload):
     return data
 
 
-def check_content_type(data):
+def check_content_type(data: bytes) -> tuple[str, ...]:
     """Ask libmagic what the first bytes are; return the Pillow formats allowed to decode it.
 
     The file name's extension and the browser's Content-Type are never consulted.
@@ -82,7 +81,7 @@ def check_content_type(data):
     return formats
 
 
-def pixel_limit():
+def pixel_limit() -> int:
     """The effective pixel cap: ours, or Pillow's own bomb limit if someone set it lower.
 
     Anything Pillow would only warn about (DecompressionBombWarning) is above this limit,
@@ -94,14 +93,14 @@ def pixel_limit():
     return limit
 
 
-def check_pixels(width, height):
+def check_pixels(width: int, height: int) -> None:
     """Refuse an image whose header declares more pixels than the cap, before decoding."""
     limit = pixel_limit()
     if width * height > limit:
         raise too_many_pixels(width * height, limit, f"{width}x{height}")
 
 
-def too_many_pixels(pixels, limit, detail):
+def too_many_pixels(pixels: int, limit: int, detail: str) -> ValidationError:
     return refuse(
         TOO_MANY_PIXELS,
         "too_many_pixels",
@@ -110,11 +109,11 @@ def too_many_pixels(pixels, limit, detail):
     )
 
 
-def damaged(reason):
+def damaged(reason: str) -> ValidationError:
     return refuse(DAMAGED, "damaged", reason)
 
 
-def _too_large(size, limit):
+def _too_large(size: int, limit: int) -> ValidationError:
     return refuse(
         TOO_LARGE,
         "too_large",
@@ -125,13 +124,13 @@ def _too_large(size, limit):
 
 # Sizes over a limit are rounded up and limits down, so that a refused value never reads
 # as equal to the limit ("5.1 MB; the limit is 5 MB", not "5 MB; the limit is 5 MB").
-def _round_up(value):
+def _round_up(value: float) -> str:
     return _one_decimal(math.ceil(value * 10) / 10)
 
 
-def _round_down(value):
+def _round_down(value: float) -> str:
     return _one_decimal(math.floor(value * 10) / 10)
 
 
-def _one_decimal(value):
+def _one_decimal(value: float) -> str:
     return f"{value:.1f}".removesuffix(".0")

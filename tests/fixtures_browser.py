@@ -87,13 +87,13 @@ def site(live_server, s3_storage, settings):
     real storage configuration; django-csp reads the policy on every response, so it is
     rebuilt here for the test's bucket endpoint, the way production computes it.
     """
-    from config.storages import media_origins
+    from covers.storage import configured_media
 
     policy = settings.CONTENT_SECURITY_POLICY
     directives = dict(policy["DIRECTIVES"])
     directives["img-src"] = [
         *[source for source in directives["img-src"] if source.startswith("'") or source.endswith(":")],
-        *media_origins(settings.STORAGES["default"]),
+        *configured_media().origins,
     ]
     settings.CONTENT_SECURITY_POLICY = {**policy, "DIRECTIVES": directives}
     return Site(live_server.url, s3_storage)

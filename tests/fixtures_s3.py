@@ -15,7 +15,7 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
-from config.storages import media_storage
+from covers.storage import media_storage
 
 ACCESS_KEY = "test-access-key"  # moto accepts any key; these are not credentials
 SECRET_KEY = "test-secret-key"

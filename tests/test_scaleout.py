@@ -17,13 +17,8 @@ Like `make serve`, it runs collectstatic into the repository's STATIC_ROOT (`sta
 import html
 import io
 import json
-import os
 import re
 import secrets
-import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -34,6 +29,8 @@ from PIL import Image
 
 from tests.factories import image_bytes
 from tests.fixtures_s3 import s3_environment
+from tests.production import example_environment
+from tests.servers import Gunicorn, manage
 from tests.services import postgres_server, postgres_url, redis_client, redis_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,30 +39,16 @@ PASSWORD = "scale-out-Pa55word-" + secrets.token_hex(4)
 
 
 class Instance:
-    """One gunicorn app server on a socket this test bound to a free loopback port."""
+    """One gunicorn app server, configured as `make serve` runs it, on a free loopback port."""
 
     def __init__(self, name, env, log_path):
         self.name = name
         self.log_path = log_path
         self.media_root = Path(env["DJANGO_MEDIA_ROOT"])
         self.media_root.mkdir(parents=True)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(64)
-        sock.set_inheritable(True)
-        self.port = sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        with open(log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi"],
-                cwd=ROOT,
-                env={**env, "GUNICORN_BIND": f"fd://{sock.fileno()}"},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                pass_fds=(sock.fileno(),),
-            )
-        sock.close()  # gunicorn holds its own copy
+        self.server = Gunicorn(env, log_path, production=True, host=PUBLIC_HOST)
+        self.url = self.server.url
+        self.process = self.server.process
 
     def wait_ready(self, timeout=60):
         deadline = time.monotonic() + timeout
@@ -82,13 +65,7 @@ class Instance:
         pytest.fail(f"instance {self.name} not ready after {timeout}s:\n{self.log_tail()}")
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        self.server.stop()
 
     def log_lines(self):
         return self.log_path.read_text().splitlines()
@@ -176,37 +153,18 @@ def services(s3_server):
 
 def production_environment(services, secret_key):
     """.env.production.example, pointed at this machine's services."""
-    from dotenv import dotenv_values
-
-    example = dotenv_values(ROOT / ".env.production.example")
-    return {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "LANG": "C.UTF-8",
-        **example,
-        "DJANGO_READ_DOT_ENV": "false",
-        # Nobody's own AWS configuration may reach the app under test.
-        "AWS_CONFIG_FILE": "/nonexistent/bookstore-tests/aws-config",
-        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/bookstore-tests/aws-credentials",
-        "DJANGO_SECRET_KEY": secret_key,
-        "DJANGO_ALLOWED_HOSTS": PUBLIC_HOST,
-        "DJANGO_CSRF_TRUSTED_ORIGINS": f"https://{PUBLIC_HOST}",
-        "DATABASE_URL": services["database_url"],
-        "REDIS_URL": redis_url(),
-        "DJANGO_CACHE_PREFIX": services["redis_prefix"],
-        "EMAIL_URL": "dummymail://",
+    return example_environment(
+        DJANGO_SECRET_KEY=secret_key,
+        DJANGO_ALLOWED_HOSTS=PUBLIC_HOST,
+        DJANGO_CSRF_TRUSTED_ORIGINS=f"https://{PUBLIC_HOST}",
+        DATABASE_URL=services["database_url"],
+        REDIS_URL=redis_url(),
+        DJANGO_CACHE_PREFIX=services["redis_prefix"],
+        EMAIL_URL="dummymail://",
         **s3_environment(services["s3"].endpoint_url, services["bucket"]),
-        "GUNICORN_WORKERS": "2",
-        "GUNICORN_THREADS": "2",
-    }
-
-
-def manage(env, *args):
-    result = subprocess.run(  # noqa: S603 (our own manage.py, fixed arguments)
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        GUNICORN_WORKERS="2",
+        GUNICORN_THREADS="2",
     )
-    assert result.returncode == 0, f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
-    return result.stdout
 
 
 def files_under(folder):
@@ -217,8 +175,8 @@ def test_two_app_servers_share_sessions_covers_and_database(services, tmp_path, 
     secret_key = secrets.token_urlsafe(50)
     env = production_environment(services, secret_key)
     started = time.monotonic()
-    manage(env, "migrate", "--noinput")
-    manage(env, "collectstatic", "--noinput")
+    manage(env, "migrate", "--noinput", check=True)
+    manage(env, "collectstatic", "--noinput", check=True)
     # The password travels in the environment, not on a command line.
     manage(
         {**env, "SCALEOUT_PASSWORD": PASSWORD},
@@ -226,6 +184,7 @@ def test_two_app_servers_share_sessions_covers_and_database(services, tmp_path, 
         "-c",
         "import os; from accounts.models import CustomUser; "
         "CustomUser.objects.create_user('alice', 'alice@example.com', os.environ['SCALEOUT_PASSWORD'])",
+        check=True,
     )
     prepared = time.monotonic() - started
 

@@ -1,10 +1,6 @@
 """Start-up behaviour of config/settings.py, in a fresh interpreter each time."""
 
-import os
-import subprocess
-import sys
-
-from django.conf import settings
+from tests.production import bare_environment, run_python
 
 SHOW_STORAGE = (
     "import django; django.setup(); from django.conf import settings as s; print(s.STORAGES['default']['BACKEND'])"
@@ -12,19 +8,7 @@ SHOW_STORAGE = (
 
 
 def run_settings(env):
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "AWS_", "DATABASE_URL", "REDIS"))}
-    return subprocess.run(  # noqa: S603 - our own interpreter and settings module
-        [
-            sys.executable,
-            "-c",
-            SHOW_STORAGE,
-        ],
-        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_READ_DOT_ENV": "false", **env},
-        capture_output=True,
-        text=True,
-        cwd=settings.BASE_DIR,
-        check=False,
-    )
+    return run_python(SHOW_STORAGE, bare_environment(**env))
 
 
 def test_missing_secret_key_is_a_clear_start_up_error():

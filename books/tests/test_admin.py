@@ -1,6 +1,7 @@
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.factories import BookFactory, ReviewFactory, UserFactory
+from tests.factories import BookFactory, ReviewFactory, UserFactory, cover_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -39,3 +40,45 @@ def test_review_changelist(admin_client):
     response = admin_client.get("/admin/books/review/")
     assert response.status_code == 200
     assert "Persuasion" in response.content.decode()
+
+
+def test_admin_sets_a_cover_through_the_upload_pipeline(admin_client, s3_storage):
+    book = BookFactory(title="Kindred")
+    data = {
+        "title": "Kindred",
+        "author": book.author,
+        "price": "9.00",
+        "description": "",
+        "creator": book.creator.pk,
+        "cover": cover_upload(fmt="PNG", size=(600, 900)),
+        "reviews-TOTAL_FORMS": "0",
+        "reviews-INITIAL_FORMS": "0",
+    }
+
+    response = admin_client.post(f"/admin/books/book/{book.pk}/change/", data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    book.refresh_from_db()
+    assert book.cover.name.startswith("covers/")
+    assert book.thumbnail_width and book.thumbnail_height
+    assert s3_storage.stored_keys() == sorted([book.cover.name, book.cover_thumbnail.name])
+
+
+def test_admin_refuses_a_file_that_is_not_an_image(admin_client):
+    book = BookFactory(title="Kindred")
+    data = {
+        "title": "Kindred",
+        "author": book.author,
+        "price": "9.00",
+        "creator": book.creator.pk,
+        "cover": SimpleUploadedFile("cover.jpg", b"not an image", content_type="image/jpeg"),
+        "reviews-TOTAL_FORMS": "0",
+        "reviews-INITIAL_FORMS": "0",
+    }
+
+    response = admin_client.post(f"/admin/books/book/{book.pk}/change/", data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["cover"]
+    book.refresh_from_db()
+    assert not book.cover

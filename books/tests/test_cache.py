@@ -2,8 +2,6 @@
 
 import os
 import re
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -21,7 +19,7 @@ from books import cache as page_cache
 from books.models import Book
 from tests import services
 from tests.factories import BookFactory, ReviewFactory
-from tests.servers import Gunicorn
+from tests.servers import Gunicorn, manage
 
 LIST = reverse("book_list")
 ROOT = Path(__file__).resolve().parents[2]
@@ -202,13 +200,6 @@ def test_cached_page_expires_after_its_lifetime(client, caching, book):
 # --- Two app servers sharing Redis -------------------------------------------------------
 
 
-def _manage(env, *args):
-    # Our own fixed command line, no outside input.
-    subprocess.run(  # noqa: S603
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, timeout=120
-    )
-
-
 @pytest.fixture
 def two_servers(tmp_path):
     """Two gunicorn processes: one SQLite file, one Redis database, nothing else shared."""
@@ -230,14 +221,15 @@ def two_servers(tmp_path):
     }
     for name in ("AWS_STORAGE_BUCKET_NAME", "AWS_S3_ENDPOINT_URL", "PYTEST_CURRENT_TEST"):
         env.pop(name, None)
-    _manage(env, "migrate", "--noinput")
-    _manage(
+    manage(env, "migrate", "--noinput", check=True)
+    manage(
         env,
         "shell",
         "-c",
         "from accounts.models import CustomUser; from books.models import Book; "
         "u = CustomUser.objects.create_user('carol', 'carol@example.com', 'correct-horse-battery'); "
         "Book.objects.create(title='Parable of the Sower', author='Octavia E. Butler', price=9, creator=u)",
+        check=True,
     )
     servers = []
     try:
@@ -295,7 +287,9 @@ def test_a_write_on_one_server_shows_on_the_other_servers_next_request(two_serve
     assert "Prescient and hard to put down." in requests.get(f"{server_b}{book_url}", timeout=10).text
 
     # A write from a third process (a management command, the admin) reaches both too.
-    _manage(env, "shell", "-c", "from books.models import Book; b = Book.objects.get(); b.price = 11; b.save()")
+    manage(
+        env, "shell", "-c", "from books.models import Book; b = Book.objects.get(); b.price = 11; b.save()", check=True
+    )
     for server in (server_a, server_b):
         assert "$11.00" in requests.get(f"{server}/books/", timeout=10).text
 

@@ -7,7 +7,6 @@ what an upload or a page render really costs.
 import html
 import logging
 import re
-import socket
 import urllib.request
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,10 +14,11 @@ import pytest
 from storages.backends.s3 import S3Storage
 
 from books.models import Book
-from books.services import STORAGE_UNAVAILABLE
-from config.storages import media_origins
+from covers.files import STORAGE_UNAVAILABLE
+from covers.storage import MediaStorage
 from tests.factories import cover_upload
 from tests.fixtures_s3 import ACCESS_KEY, SECRET_KEY, S3Server, s3_environment, storage_from_environment
+from tests.servers import closed_port
 
 pytestmark = pytest.mark.django_db
 
@@ -237,12 +237,6 @@ def test_deleted_book_takes_its_files_with_it(s3_storage, member_client, django_
 # --- Outage -------------------------------------------------------------------------------
 
 
-def closed_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(params=["server-stopped", "closed-port"])
 def dead_endpoint(request, s3_storage, member_client):
     """S3 configured as before, but the endpoint no longer answers; one book already has a cover."""
@@ -270,7 +264,7 @@ def test_upload_to_a_dead_endpoint_is_a_form_error_and_writes_no_row(dead_endpoi
     assert response.context["form"].errors["cover"] == [STORAGE_UNAVAILABLE]
     assert STORAGE_UNAVAILABLE in response.content.decode()
     assert not Book.objects.filter(title="Parable of the Sower").exists()
-    failures = [record for record in caplog.records if record.name == "books.services"]
+    failures = [record for record in caplog.records if record.name == "covers.files"]
     assert failures and "Could not connect to the endpoint URL" in failures[0].getMessage()
     assert SECRET_KEY not in caplog.text
     assert ACCESS_KEY not in caplog.text
@@ -310,7 +304,7 @@ def test_read_only_pages_keep_working_when_storage_is_down(dead_endpoint, client
 )
 def test_addressing_style_from_the_environment_shapes_the_urls(style, url):
     # django-storages ignores AWS_S3_ADDRESSING_STYLE when a client config is given, so
-    # config/storages.py must pass it on itself. URLs are computed locally: no server.
+    # covers/storage.py must pass it on itself. URLs are computed locally: no server.
     config = storage_from_environment(
         s3_environment("https://s3.example.test", "media-bucket", AWS_S3_ADDRESSING_STYLE=style)
     )
@@ -346,4 +340,4 @@ def test_content_security_policy_allows_the_origin_cover_urls_point_at(environme
     config = storage_from_environment(s3_environment("https://s3.example.test:9000", "media-bucket", **environment))
     url = urlsplit(S3Storage(**config["OPTIONS"]).url("covers/x.jpg"))
 
-    assert media_origins(config) == [f"{url.scheme}://{url.netloc}"]
+    assert MediaStorage.from_entry(config).origins == (f"{url.scheme}://{url.netloc}",)

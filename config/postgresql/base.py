@@ -8,7 +8,9 @@ connect timeout again: a page that reads the session, the count and the books to
 """
 
 import time
+from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.db.backends.postgresql import base
 
@@ -17,12 +19,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
     # Per process: every thread's connection gives up together.
     _unreachable_until = 0.0
 
-    def get_new_connection(self, conn_params):
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
         if time.monotonic() < DatabaseWrapper._unreachable_until:
-            raise self.Database.OperationalError("the database did not answer a moment ago; not retried yet")
+            raise psycopg.OperationalError("the database did not answer a moment ago; not retried yet")
         try:
             connection = super().get_new_connection(conn_params)
-        except self.Database.OperationalError:
+        except psycopg.OperationalError:
             DatabaseWrapper._unreachable_until = time.monotonic() + settings.DATABASE_RETRY_AFTER
             raise
         DatabaseWrapper._unreachable_until = 0.0

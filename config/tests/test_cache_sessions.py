@@ -3,8 +3,8 @@ import secrets
 import pytest
 from django.contrib.sessions.models import Session
 
-from config.tests.production import example_environment, settings_under
 from tests.outage import redis_caches
+from tests.production import example_environment, settings_under
 from tests.services import redis_client, redis_url
 
 

@@ -1,4 +1,5 @@
-from config.tests.production import example_environment, manage, settings_under
+from tests.production import example_environment, settings_under
+from tests.servers import manage
 
 
 def test_check_deploy_is_clean_under_the_example_production_environment():

@@ -1,6 +1,6 @@
-import socket
-
 import pytest
+
+from tests.servers import closed_port
 
 
 def test_healthz_answers_without_touching_the_database(client):
@@ -27,12 +27,6 @@ def test_readyz_makes_no_request_to_s3(client, s3_storage):
     assert response.status_code == 200
     assert response.json()["storage"] == "ok"
     assert s3_storage.requests == []
-
-
-def closed_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.mark.django_db

@@ -109,7 +109,7 @@ def test_failed_cover_upload_is_logged_with_its_request_id_and_traceback(setting
     )
     assert response.status_code == 200  # the form again, with the error
     lines = json_log()
-    failure = next(line for line in lines if line["logger"] == "books.services")
+    failure = next(line for line in lines if line["logger"] == "covers.files")
     assert failure["request_id"] == "upload-42"
     assert failure["message"].startswith("Cover storage failed while saving covers/")
     assert "NoSuchBucket" in failure["exc_info"]

@@ -7,7 +7,7 @@ the checks are run through Django's registry, as `manage.py check` runs them.
 import pytest
 from django.core.checks import Tags, run_checks
 
-from config.storages import FILESYSTEM, S3_ONLY_VARIABLES
+from covers.storage import FILESYSTEM, S3_ONLY_VARIABLES
 from tests.fixtures_s3 import s3_environment, storage_from_environment
 
 ENDPOINT = "http://127.0.0.1:9000"

@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw, ImageFont
 from playwright.sync_api import Page, expect
 
 from books.forms import BookForm
-from books.services import save_book
+from books.services import book_save
 
 PASSWORD = "correct-horse-battery"  # the factories' password; a test value, not a credential
 
@@ -54,7 +54,7 @@ def book_with_cover(creator, title, color, **fields):
     data = {"title": title, "author": fields.pop("author", "Ursula K. Le Guin"), "price": "11.00", **fields}
     form = BookForm(data=data, files={"cover": upload})
     assert form.is_valid(), form.errors
-    return save_book(form, creator=creator)
+    return book_save(book=form.save(commit=False), creator=creator, cover=form.new_cover)
 
 
 def field(page: Page, label):

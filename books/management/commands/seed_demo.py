@@ -3,37 +3,31 @@
     python manage.py seed_demo --books 10000 --reviews 50000 [--reset] [--covers 12]
 
 Runs in a production install (no Faker: word lists below), so it can also fill a bucket.
-Covers: `--covers` distinct images are drawn and put through the same pipeline as uploads
-(re-encoded, thumbnailed); each book then gets its *own* stored copy of one of them under
-its own key, through the configured storage. Sharing one stored object between books would
-be cheaper, but deleting one book (django-cleanup removes its files) would leave the others
-pointing at a missing file.
-
-Rows are written with bulk_create, which skips signals, so review counts and averages are
-recomputed in one UPDATE at the end and the page cache is retired once.
+Covers: `--covers` distinct images go through the upload pipeline; each book gets its own
+stored copy (deleting one book deletes its files). Books and reviews are written by the bulk
+services of books.services, which store covers safely and recompute statistics once.
 """
+
+from __future__ import annotations
 
 import io
 import random
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-from itertools import islice
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from PIL import Image, ImageDraw
 from tqdm import tqdm
 
-from books import cache
+from accounts.models import CustomUser
 from books.models import Book, Review
-from books.signals import bulk_writes
-from covers import keys
-from covers.pipeline import process_cover
+from books.services import books_create, books_delete, reviews_create
+from covers.pipeline import ProcessedCover, process_cover
 
 DEMO_USER_PREFIX = "demo_reader_"
 DEMO_USERS = 40
@@ -97,7 +91,7 @@ COLOURS = ((38, 70, 83), (42, 157, 143), (233, 196, 106), (244, 162, 97), (231, 
 class Command(BaseCommand):
     help = "Fill the catalogue with demo books (with generated covers) and reviews."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--books", type=int, default=100, help="number of books to add (default 100)")
         parser.add_argument("--reviews", type=int, default=None, help="number of reviews to add (default 5 per book)")
         parser.add_argument("--covers", type=int, default=12, help="distinct cover images to draw; 0 for none")
@@ -105,26 +99,33 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=None, help="random seed, for repeatable data")
         parser.add_argument("--threads", type=int, default=8, help="parallel uploads to the storage (default 8)")
 
-    def handle(self, *args, books, reviews, covers, reset, seed, threads, **options):
+    def handle(
+        self,
+        *args: Any,
+        books: int,
+        reviews: int | None,
+        covers: int,
+        reset: bool,
+        seed: int | None,
+        threads: int,
+        **options: Any,
+    ) -> None:
         if books < 0 or (reviews is not None and reviews < 0) or covers < 0 or threads < 1:
             raise CommandError("--books, --reviews and --covers must be 0 or more, --threads at least 1.")
         reviews = 5 * books if reviews is None else reviews
         self.rng = random.Random(seed)
         self.quiet = options.get("verbosity", 1) == 0
         started = time.monotonic()
-        with bulk_writes():
-            if reset:
-                self._reset()
-            readers = self._demo_readers()
-            images = self._draw_covers(covers)
-            book_ids = self._create_books(books, readers, images, threads)
-            if reviews and not book_ids:
-                book_ids = list(Book.objects.values_list("pk", flat=True))
-            if reviews and not book_ids:
-                raise CommandError("There are no books to review: add some with --books.")
-            self._create_reviews(reviews, book_ids, readers)
-            Book.objects.recompute_review_stats()
-        transaction.on_commit(cache.bump_catalogue_version)
+        if reset:
+            self._reset()
+        readers = self._demo_readers()
+        images = self._draw_covers(covers)
+        book_ids = self._create_books(books, readers, images, threads)
+        if reviews and not book_ids:
+            book_ids = list(Book.objects.values_list("pk", flat=True))
+        if reviews and not book_ids:
+            raise CommandError("There are no books to review: add some with --books.")
+        self._create_reviews(reviews, book_ids, readers)
         elapsed = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(
@@ -133,18 +134,15 @@ class Command(BaseCommand):
             )
         )
 
-    def _bar(self, total, desc):
+    def _bar(self, total: int, desc: str) -> tqdm[Any]:
         return tqdm(total=total, desc=desc, unit="row", disable=self.quiet)
 
-    def _reset(self):
-        """Delete demo books and their reviews; django-cleanup removes their files after the commit."""
-        demo_books = Book.objects.filter(creator__username__startswith=DEMO_USER_PREFIX)
-        with transaction.atomic():
-            Review.objects.filter(book__in=demo_books).delete()
-            deleted, _ = demo_books.delete()
+    def _reset(self) -> None:
+        """Delete demo books and their reviews; their files go after the commit."""
+        deleted = books_delete(books=Book.objects.filter(creator__username__startswith=DEMO_USER_PREFIX))
         self.stdout.write(f"Removed {deleted} earlier demo rows.")
 
-    def _demo_readers(self):
+    def _demo_readers(self) -> list[CustomUser]:
         User = get_user_model()
         existing = {u.username: u for u in User.objects.filter(username__startswith=DEMO_USER_PREFIX)}
         missing = []
@@ -157,7 +155,7 @@ class Command(BaseCommand):
         User.objects.bulk_create(missing)
         return list(User.objects.filter(username__startswith=DEMO_USER_PREFIX))
 
-    def _draw_covers(self, count):
+    def _draw_covers(self, count: int) -> list[ProcessedCover]:
         """Distinct cover images, processed by the upload pipeline exactly like an upload."""
         processed = []
         for number in range(count):
@@ -173,24 +171,7 @@ class Command(BaseCommand):
             processed.append(process_cover(upload))
         return processed
 
-    def _store_copies(self, images, count, pool):
-        """Store `count` covers (and thumbnails) under fresh keys; returns field values per book."""
-        plans = []
-        for _ in range(count):
-            cover = self.rng.choice(images)
-            token = keys.new_token()
-            plans.append(
-                (
-                    cover,
-                    (keys.cover_key(token, cover.image.extension), cover.image.data),
-                    (keys.thumbnail_key(token, cover.thumbnail.extension), cover.thumbnail.data),
-                )
-            )
-        jobs = [job for _, *pair in plans for job in pair]
-        names = list(pool.map(lambda job: default_storage.save(job[0], ContentFile(job[1])), jobs))
-        return [(plan[0], names[2 * i], names[2 * i + 1]) for i, plan in enumerate(plans)]
-
-    def _title(self):
+    def _title(self) -> str:
         return self.rng.choice(PATTERNS).format(
             adj=self.rng.choice(ADJECTIVES),
             noun=self.rng.choice(NOUNS),
@@ -198,44 +179,32 @@ class Command(BaseCommand):
             person=self.rng.choice(PEOPLE),
         )
 
-    def _create_books(self, total, readers, images, threads):
+    def _create_books(
+        self, total: int, readers: list[CustomUser], images: list[ProcessedCover], threads: int
+    ) -> list[Any]:
         created = []
         remaining = total
         with self._bar(total, "Books") as bar, ThreadPoolExecutor(max_workers=threads) as pool:
             while remaining:
                 size = min(BATCH, remaining)
-                stored = self._store_copies(images, size, pool) if images else [(None, "", "")] * size
                 rows = [
                     Book(
                         title=self._title(),
                         author=f"{self.rng.choice(FIRST_NAMES)} {self.rng.choice(LAST_NAMES)}",
                         price=Decimal(self.rng.randrange(299, 4999)) / 100,
                         description="A demo book made by seed_demo.",
-                        cover=cover_name,
-                        cover_thumbnail=thumb_name,
-                        thumbnail_width=processed.thumbnail.width if processed else None,
-                        thumbnail_height=processed.thumbnail.height if processed else None,
                         creator=self.rng.choice(readers),
                     )
-                    for processed, cover_name, thumb_name in stored
+                    for _ in range(size)
                 ]
-                try:
-                    with transaction.atomic():
-                        Book.objects.bulk_create(rows)
-                except Exception:
-                    # No file may outlive the rows that failed to point at it.
-                    for _, cover_name, thumb_name in stored:
-                        for name in (cover_name, thumb_name):
-                            if name:
-                                default_storage.delete(name)
-                    raise
-                created += [row.pk for row in rows]
+                covers = [self.rng.choice(images) if images else None for _ in rows]
+                created += [row.pk for row in books_create(books=rows, covers=covers, map_=pool.map)]
                 remaining -= size
                 bar.update(size)
         return created
 
-    def _create_reviews(self, total, book_ids, readers):
-        def rows():
+    def _create_reviews(self, total: int, book_ids: list[Any], readers: list[CustomUser]) -> None:
+        def rows() -> Iterator[Review]:
             for _ in range(total):
                 yield Review(
                     book_id=self.rng.choice(book_ids),
@@ -245,8 +214,11 @@ class Command(BaseCommand):
                     rating=self.rng.randint(1, 5) if self.rng.random() < 0.85 else None,
                 )
 
-        stream = rows()
         with self._bar(total, "Reviews") as bar:
-            while batch := list(islice(stream, BATCH * 5)):
-                Review.objects.bulk_create(batch)
-                bar.update(len(batch))
+            reviews_create(reviews=self._counted(rows(), bar), batch_size=BATCH * 5)
+
+    @staticmethod
+    def _counted(rows: Iterator[Review], bar: tqdm[Any]) -> Iterator[Review]:
+        for row in rows:
+            yield row
+            bar.update(1)

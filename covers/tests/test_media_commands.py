@@ -9,8 +9,9 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from books.forms import BookForm
-from books.services import save_book
+from books.models import Book
+from books.services import book_save
+from covers import process_cover
 from tests.factories import cover_upload, image_bytes
 
 pytestmark = pytest.mark.django_db
@@ -29,11 +30,8 @@ def run(command, *args):
 
 
 def book_with_cover(member, title="Bloodchild"):
-    form = BookForm(
-        data={"title": title, "author": "Octavia E. Butler", "price": "8.00"}, files={"cover": cover_upload()}
-    )
-    assert form.is_valid(), form.errors
-    return save_book(form, creator=member)
+    book = Book(title=title, author="Octavia E. Butler", price="8.00")
+    return book_save(book=book, creator=member, cover=process_cover(cover_upload()))
 
 
 def list_requests(s3):

@@ -5,23 +5,26 @@ simply run again. Each copied object's size is read back and compared. Exits wit
 if any file failed.
 """
 
+from __future__ import annotations
+
 import mimetypes
 import sys
 from pathlib import Path
+from typing import Any
 
 import magic
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
-from django.core.management.base import BaseCommand, CommandError
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage, Storage
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from books.management.media import concrete, iter_stored_files
-from books.models import Book
+from covers.listing import StoredFile, concrete, cover_fields, iter_stored_files
 
 GENERIC_TYPES = {"application/octet-stream", "text/plain", "inode/x-empty"}
 
 
-def content_type(file, name):
+def content_type(file: File, name: str) -> str:
     """The type libmagic reads from the content; the name's extension only as a fallback."""
     detected = magic.from_buffer(file.read(4096), mime=True)
     file.seek(0)
@@ -36,15 +39,19 @@ class Command(BaseCommand):
         "skipping files already there with the same size."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--source", default=None, help="Folder to copy from (default: MEDIA_ROOT).")
         parser.add_argument("--dry-run", action="store_true", help="Only say what would be copied.")
         parser.add_argument("--page-size", type=int, default=1000, help="Objects listed per request (max 1000).")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar (shown on a terminal).")
 
-    def handle(self, *args, source, dry_run, page_size, no_progress, **options):
-        source = FileSystemStorage(location=source or settings.MEDIA_ROOT)
-        destination = concrete(Book._meta.get_field("cover").storage)
+    def handle(
+        self, *args: Any, source: str | None, dry_run: bool, page_size: int, no_progress: bool, **options: Any
+    ) -> None:
+        return self.copy_all(FileSystemStorage(location=source or settings.MEDIA_ROOT), dry_run, page_size, no_progress)
+
+    def copy_all(self, source: FileSystemStorage, dry_run: bool, page_size: int, no_progress: bool) -> None:
+        destination = concrete(cover_fields()[0].storage)
         if (
             isinstance(destination, FileSystemStorage)
             and Path(destination.location).resolve() == Path(source.location).resolve()
@@ -88,7 +95,7 @@ class Command(BaseCommand):
                 f"{failed} files could not be copied; run the command again to retry them.", returncode=1
             )
 
-    def copy(self, source, destination, stored, replace):
+    def copy(self, source: Storage, destination: Storage, stored: StoredFile, replace: bool) -> None:
         if replace and not getattr(destination, "file_overwrite", False):
             # A different size means a broken earlier copy; storages that do not overwrite
             # would save beside it under another name.
@@ -96,7 +103,7 @@ class Command(BaseCommand):
         with source.open(stored.name, "rb") as file:
             # S3Storage sends this as the object's Content-Type; Cache-Control and the rest
             # come from the storage's own settings, as for uploads from the site.
-            file.content_type = content_type(file, stored.name)
+            file.content_type = content_type(file, stored.name)  # type: ignore[attr-defined]  # read by S3Storage
             saved = destination.save(stored.name, file)
         if saved != stored.name:
             raise OSError(f"stored as {saved}")
@@ -106,6 +113,6 @@ class Command(BaseCommand):
         self.stdout.write(f"copied {stored.name} ({stored.size} bytes)", self.style.SUCCESS)
 
 
-def _hidden(name):
+def _hidden(name: str) -> bool:
     # .DS_Store, .gitkeep and the like are no one's media.
     return any(part.startswith(".") for part in name.split("/"))

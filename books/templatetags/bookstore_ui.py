@@ -10,7 +10,7 @@ MAX_STARS = 5
 
 
 @register.filter
-def stars(value):
+def stars(value: object) -> str:
     """A rating (1–5, or an average such as 3.6) as five characters: filled then empty stars.
 
     Decorative only: templates put the number beside it for screen readers and for anyone

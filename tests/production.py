@@ -12,12 +12,12 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / ".env.production.example"
 
 
-def example_environment(**overrides):
-    """.env.production.example as a deployment would set it, plus `overrides` (None unsets)."""
+def bare_environment(**overrides):
+    """An environment with no Django, AWS or database variable but `overrides` (None unsets)."""
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": os.environ.get("HOME", "/tmp"),
@@ -27,21 +27,19 @@ def example_environment(**overrides):
         # Nobody's own AWS configuration may reach the app under test.
         "AWS_CONFIG_FILE": "/nonexistent/bookstore-tests/aws-config",
         "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/bookstore-tests/aws-credentials",
-        **dotenv_values(EXAMPLE),
         **overrides,
     }
     return {name: value for name, value in env.items() if value is not None}
 
 
+def example_environment(**overrides):
+    """.env.production.example as a deployment would set it, plus `overrides` (None unsets)."""
+    return bare_environment(**{**dotenv_values(EXAMPLE), **overrides})
+
+
 def run_python(code, env):
     return subprocess.run(  # noqa: S603 (this interpreter, our own code)
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-
-
-def manage(env, *args):
-    return subprocess.run(  # noqa: S603 (our own manage.py, fixed arguments)
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
 
 

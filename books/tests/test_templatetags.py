@@ -1,6 +1,6 @@
 import pytest
 
-from pages.templatetags.bookstore_ui import stars
+from books.templatetags.bookstore_ui import stars
 
 
 @pytest.mark.parametrize(

@@ -5,33 +5,39 @@ file is missing. A dry run unless --delete-orphans is given; exits with status 1
 finds a problem, so cron or a monitoring job can alert on it.
 """
 
+from __future__ import annotations
+
 import argparse
 import re
 import sys
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from itertools import islice
+from typing import Any, TypeVar
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.files.storage import Storage
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import FileField
 from django.utils import timezone
 from tqdm import tqdm
 
-from books.management.media import iter_stored_files
-from books.models import Book
 from covers.keys import COVER_PREFIX
+from covers.listing import StoredFile, cover_fields, iter_stored_files
 
-FILE_FIELDS = ("cover", "cover_thumbnail")
+T = TypeVar("T")
+
 DURATION = re.compile(r"^(\d+)([smhd])$")
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
-def duration(text):
+def duration(text: str) -> timedelta:
     match = DURATION.match(text.strip())
     if not match:
         raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 90m, 24h or 7d")
     return timedelta(**{UNITS[match[2]]: int(match[1])})
 
 
-def batched(items, size):
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
         yield batch
@@ -43,7 +49,7 @@ class Command(BaseCommand):
         "and books whose file is missing. Exits with status 1 when it finds a problem."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--delete-orphans",
             action="store_true",
@@ -60,17 +66,27 @@ class Command(BaseCommand):
         parser.add_argument("--page-size", type=int, default=1000, help="Objects listed per request (max 1000).")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar (shown on a terminal).")
 
-    def handle(self, *args, delete_orphans, older_than, page_size, no_progress, **options):
-        storage = Book._meta.get_field("cover").storage
-        progress = {"disable": True if no_progress else None, "file": sys.stderr}
+    def handle(
+        self,
+        *args: Any,
+        delete_orphans: bool,
+        older_than: timedelta,
+        page_size: int,
+        no_progress: bool,
+        **options: Any,
+    ) -> None:
+        fields = cover_fields()
+        storage = fields[0].storage
+        progress: dict[str, Any] = {"disable": True if no_progress else None, "file": sys.stderr}
 
         # Snapshot of what the database uses, taken before listing: a cover uploaded and
         # committed meanwhile is younger than the grace period, so it is never deleted.
         used = {}
-        for row in Book.objects.values_list("pk", *FILE_FIELDS).iterator(chunk_size=2000):
-            for field, name in zip(FILE_FIELDS, row[1:], strict=True):
-                if name:
-                    used[name] = (row[0], field)
+        for field in fields:
+            label = f"{field.model._meta.verbose_name} {{pk}} {field.name}"
+            rows = field.model._default_manager.exclude(**{field.name: ""}).values_list("pk", field.name)
+            for pk, name in rows.iterator(chunk_size=2000):
+                used[name] = label.format(pk=pk)
 
         cutoff = timezone.now() - older_than
         found, orphans, recent = set(), [], []
@@ -87,21 +103,21 @@ class Command(BaseCommand):
                 recent.append(stored)
 
         missing = []
-        for name, (pk, field) in sorted(used.items(), key=lambda item: (str(item[1][0]), item[1][1])):
+        for name, owner in sorted(used.items(), key=lambda item: item[1]):
             # Files outside covers/ (none by default) were not listed: ask for them one by one.
             if name not in found and (name.startswith(COVER_PREFIX) or not storage.exists(name)):
-                missing.append((pk, field, name))
+                missing.append((owner, name))
 
         for stored in orphans:
             self.stdout.write(f"orphan: {stored.name} ({stored.size} bytes, {stored.modified:%Y-%m-%d %H:%M} UTC)")
         for stored in recent:
             self.stdout.write(f"recent orphan, within the grace period: {stored.name}")
-        for pk, field, name in missing:
-            self.stdout.write(f"missing file: book {pk} {field} {name}")
+        for owner, name in missing:
+            self.stdout.write(f"missing file: {owner} {name}")
 
         deleted = failed = 0
         if delete_orphans and orphans:
-            deleted, failed = self.delete(storage, orphans, progress)
+            deleted, failed = self.delete(storage, fields, orphans, progress)
 
         summary = (
             f"{listed} files listed, {len(used)} used by books: {len(orphans)} orphans older than "
@@ -115,16 +131,19 @@ class Command(BaseCommand):
         if orphans or missing:
             raise CommandError(f"{len(orphans) + len(missing)} problems found", returncode=1)
 
-    def delete(self, storage, orphans, progress):
+    def delete(
+        self, storage: Storage, fields: list[FileField], orphans: list[StoredFile], progress: dict[str, Any]
+    ) -> tuple[int, int]:
         deleted = failed = 0
         with tqdm(total=len(orphans), desc="Deleting", unit=" files", **progress) as bar:
             for batch in batched(orphans, 500):
                 names = [stored.name for stored in batch]
                 # Checked again just before deleting: a row may have been restored or
                 # written since the snapshot. A used file is never deleted.
-                now_used = set()
-                for field in FILE_FIELDS:
-                    now_used.update(Book.objects.filter(**{f"{field}__in": names}).values_list(field, flat=True))
+                now_used: set[str] = set()
+                for field in fields:
+                    rows = field.model._default_manager.filter(**{f"{field.name}__in": names})
+                    now_used.update(rows.values_list(field.name, flat=True))
                 for name in names:
                     if name in now_used:
                         self.stdout.write(f"kept {name}: a book uses it now")
@@ -139,7 +158,7 @@ class Command(BaseCommand):
         return deleted, failed
 
 
-def options_duration(value):
+def options_duration(value: timedelta) -> str:
     seconds = int(value.total_seconds())
     for unit, size in (("h", 3600), ("m", 60)):
         if seconds and seconds % size == 0:
