@@ -3,7 +3,7 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Avg, Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Avg, Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Lower, Round
 from django.urls import reverse
 
@@ -41,20 +41,11 @@ class BookQuerySet(models.QuerySet):
         return self.only(*self.CARD_FIELDS)
 
     def recompute_review_stats(self):
-        """Recompute review count and average rating of these books in one UPDATE.
+        """Recompute the stored review statistics of these books in one UPDATE.
 
         For bulk writers (bulk_create skips the signals that keep them current).
         """
-        reviews = Review.objects.filter(book=OuterRef("pk")).order_by().values("book")
-
-        def per_book(aggregate):
-            return Subquery(reviews.annotate(value=aggregate).values("value"))
-
-        return self.update(
-            review_count=Coalesce(per_book(Count("id")), Value(0), output_field=IntegerField()),
-            rating_count=Coalesce(per_book(Count("rating")), Value(0), output_field=IntegerField()),
-            rating_average=Round(per_book(Avg("rating")), 2),
-        )
+        return self.update(**review_stats_expressions())
 
     def sorted_by(self, sort):
         """Order by a ?sort= value; anything unknown falls back to newest first."""
@@ -70,6 +61,37 @@ class BookQuerySet(models.QuerySet):
         if not query:
             return self
         return self.filter(Q(title__icontains=query) | Q(author__icontains=query))
+
+
+RATING_STARS = (5, 4, 3, 2, 1)  # the distribution's bars, best first
+
+
+def review_stats_expressions() -> dict:
+    """The stored statistics of a book (`OuterRef("pk")`) as SQL expressions for one UPDATE.
+
+    The one rule for what counts: review_count is every review; the ratings (count, average,
+    distribution) use only each member's most recent rated review of the book, so posting
+    the same five stars ten times counts once. Rounded here, in SQL, and nowhere else.
+    """
+    reviews = Review.objects.filter(book=OuterRef("pk")).order_by().values("book")
+    newer_rating_by_same_author = Review.objects.filter(
+        book=OuterRef("book"), author=OuterRef("author"), rating__isnull=False, pk__gt=OuterRef("pk")
+    )
+    counted = reviews.filter(rating__isnull=False).filter(~Exists(newer_rating_by_same_author))
+
+    def per_book(queryset, aggregate):
+        return Subquery(queryset.annotate(value=aggregate).values("value"))
+
+    def count(queryset, **filters):
+        aggregate = Count("id", filter=Q(**filters)) if filters else Count("id")
+        return Coalesce(per_book(queryset, aggregate), Value(0), output_field=IntegerField())
+
+    return {
+        "review_count": count(reviews),
+        "rating_count": count(counted),
+        "rating_average": Round(per_book(counted, Avg("rating")), 2),
+        **{f"rating_{stars}_count": count(counted, rating=stars) for stars in RATING_STARS},
+    }
 
 
 class Book(models.Model):
@@ -90,6 +112,12 @@ class Book(models.Model):
     review_count = models.PositiveIntegerField(default=0, editable=False)
     rating_count = models.PositiveIntegerField(default=0, editable=False)
     rating_average = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True, editable=False)
+    # The distribution: how many members' counted ratings have each number of stars.
+    rating_5_count = models.PositiveIntegerField(default=0, editable=False)
+    rating_4_count = models.PositiveIntegerField(default=0, editable=False)
+    rating_3_count = models.PositiveIntegerField(default=0, editable=False)
+    rating_2_count = models.PositiveIntegerField(default=0, editable=False)
+    rating_1_count = models.PositiveIntegerField(default=0, editable=False)
 
     objects = BookQuerySet.as_manager()
 
@@ -102,6 +130,8 @@ class Book(models.Model):
             models.Index(fields=["-created_at", "-id"], name="book_newest_id_idx"),
             models.Index(Lower("title"), "id", name="book_title_id_idx"),
             models.Index(fields=["price", "id"], name="book_price_id_idx"),
+            # A member's page lists the books they added, newest first.
+            models.Index(fields=["creator", "-created_at", "-id"], name="book_creator_newest_idx"),
         ]
 
     def __str__(self):
@@ -120,15 +150,23 @@ class Book(models.Model):
         return user.is_authenticated and user.pk == self.creator_id
 
     def refresh_review_stats(self):
-        """Recompute the denormalised review count and average rating from this book's reviews."""
-        stats = self.reviews.aggregate(
-            review_count=Count("id"), rating_count=Count("rating"), rating_average=Avg("rating")
-        )
-        if stats["rating_average"] is not None:
-            stats["rating_average"] = round(stats["rating_average"], 2)
-        Book.objects.filter(pk=self.pk).update(**stats)
-        for field, value in stats.items():
-            setattr(self, field, value)
+        """Recompute the stored review statistics from this book's reviews, in one UPDATE."""
+        Book.objects.filter(pk=self.pk).recompute_review_stats()
+        self.refresh_from_db(fields=REVIEW_STATS_FIELDS)
+
+    def rating_distribution(self) -> list[dict]:
+        """One bar per number of stars, best first: count and whole-number share of the ratings."""
+        total = self.rating_count
+        bars = []
+        for stars in RATING_STARS:
+            count = getattr(self, f"rating_{stars}_count")
+            bars.append({"stars": stars, "count": count, "percent": round(100 * count / total) if total else 0})
+        return bars
+
+
+REVIEW_STATS_FIELDS = ["review_count", "rating_count", "rating_average"] + [
+    f"rating_{stars}_count" for stars in RATING_STARS
+]
 
 
 class Review(models.Model):
@@ -143,8 +181,31 @@ class Review(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # ?sort= value of a book's reviews -> ORDER BY. The id stands for the time of posting (it
+    # only grows) and breaks ties; unrated reviews come last in both rating orders.
+    SORTS = {
+        "newest": ("-id",),
+        "oldest": ("id",),
+        "highest": (F("rating").desc(nulls_last=True), "-id"),
+        "lowest": (F("rating").asc(nulls_last=True), "id"),
+    }
+    DEFAULT_SORT = "newest"
+
     class Meta:
         ordering = ["id"]  # oldest first, so Review.objects.last() is the newest
+        indexes = [
+            # One per sort of a book's reviews, so a page of them is an index walk; (book, id)
+            # serves newest and oldest. The rating sorts need NULLS LAST, which SQLite refuses
+            # in an index: migration 0003 creates those two per database. (book, author, id)
+            # answers "is there a newer rating by the same member"; (author, id) a member's page.
+            models.Index(fields=["book", "id"], name="review_book_id_idx"),
+            models.Index(fields=["book", "author", "id"], name="review_book_author_id_idx"),
+            models.Index(fields=["author", "id"], name="review_author_id_idx"),
+        ]
 
     def __str__(self):
         return self.review[:50]
+
+    def is_editable_by(self, user) -> bool:
+        """The ownership rule, written once: only the member who wrote a review may change it."""
+        return user.is_authenticated and user.pk == self.author_id

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -14,18 +15,21 @@ from django.views.generic import CreateView, DeleteView, DetailView, ListView, U
 
 from . import cache
 from .forms import BookForm, ReviewForm
-from .models import Book, BookQuerySet
+from .models import Book, BookQuerySet, Review
 from .services import CoverStorageError, save_book
 
 
-class CreatorRequiredMixin(LoginRequiredMixin):
-    """Lets only the book's creator through; everyone else signed in gets a 403 page."""
+class OwnerRequiredMixin(LoginRequiredMixin):
+    """Lets only the object's owner through (its `is_editable_by`); visitors go to log in,
+    everyone else signed in gets the 403 page with `not_owner_message`."""
+
+    not_owner_message = "Only the member who added this book can change or delete it."
 
     def get_object(self, queryset=None):
-        book = super().get_object(queryset)
-        if not book.is_editable_by(self.request.user):
-            raise PermissionDenied("Only the member who added this book can change or delete it.")
-        return book
+        obj = super().get_object(queryset)
+        if not obj.is_editable_by(self.request.user):
+            raise PermissionDenied(self.not_owner_message)
+        return obj
 
 
 class BookFormMixin:
@@ -139,8 +143,32 @@ class BookListView(ListView):
         return params
 
 
+# The query parameters the detail page honours: any other one does not change the page.
+# (The anonymous page cache keys on these; keep them in step with the template's links.)
+DETAIL_QUERY_PARAMETERS = ("page", "sort")
+REVIEWS_PER_PAGE = 20
+REVIEW_SORT_CHOICES = (
+    ("newest", "Newest"),
+    ("oldest", "Oldest"),
+    ("highest", "Highest rating"),
+    ("lowest", "Lowest rating"),
+)
+
+
+class KnownCountPaginator(Paginator):
+    """A paginator told its count (a stored counter), so a page costs no COUNT query."""
+
+    def __init__(self, object_list, per_page, *, count, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self._known_count = count
+
+    @cached_property
+    def count(self):
+        return self._known_count
+
+
 class BookDetailView(DetailView):
-    """One book with its cover, reviews (oldest first) and the review form."""
+    """One book with its rating distribution, a page of its reviews and the review form."""
 
     model = Book
     context_object_name = "book"
@@ -151,10 +179,26 @@ class BookDetailView(DetailView):
         return super().get_context_data(**detail_context(self.request, self.object), **kwargs)
 
 
+def review_sort(request) -> str:
+    sort = request.GET.get("sort", "")
+    return sort if sort in Review.SORTS else Review.DEFAULT_SORT
+
+
 def detail_context(request, book, review_form=None):
+    sort = review_sort(request)
+    reviews = book.reviews.select_related("author").order_by(*Review.SORTS[sort])
+    # book.review_count is kept true by every review write: no COUNT over the reviews.
+    paginator = KnownCountPaginator(reviews, REVIEWS_PER_PAGE, count=book.review_count)
+    page = paginator.get_page(request.GET.get("page"))  # junk shows page 1, too far the last
+    link_params = {"sort": sort} if sort != Review.DEFAULT_SORT else {}
     return {
         "book": book,
-        "reviews": book.reviews.select_related("author"),
+        "reviews": page.object_list,
+        "review_page": page,
+        "review_page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+        "review_page_query": urlencode(link_params),
+        "review_sort": sort,
+        "review_sort_choices": REVIEW_SORT_CHOICES,
         "review_form": review_form or ReviewForm(),
         "can_edit": book.is_editable_by(request.user),
         **cache.fragment_context(),
@@ -170,14 +214,14 @@ class BookCreateView(LoginRequiredMixin, BookFormMixin, CreateView):
         return self.request.user
 
 
-class BookUpdateView(CreatorRequiredMixin, BookFormMixin, UpdateView):
+class BookUpdateView(OwnerRequiredMixin, BookFormMixin, UpdateView):
     """Change a book, keeping its cover unless a new one is chosen or it is removed."""
 
     model = Book
     success_message = "“%(title)s” was updated."
 
 
-class BookDeleteView(CreatorRequiredMixin, DeleteView):
+class BookDeleteView(OwnerRequiredMixin, DeleteView):
     """Delete a book after a confirmation page; its reviews and files go with it."""
 
     model = Book
@@ -221,3 +265,68 @@ def _post_review(request, book):
         return redirect(book)
     messages.error(request, "Your review was not posted: please correct the errors below.")
     return render(request, "books/book_detail.html", detail_context(request, book, form))
+
+
+class ReviewUpdateView(OwnerRequiredMixin, UpdateView):
+    """Change a review; only its author may."""
+
+    model = Review
+    form_class = ReviewForm
+    template_name = "books/review_form.html"
+    not_owner_message = "Only the member who wrote this review can change or delete it."
+
+    def get_queryset(self):
+        return Review.objects.select_related("book")
+
+    def form_valid(self, form):
+        review = form.save()
+        messages.success(self.request, "Your review was updated.")
+        return redirect(f"{review.book.get_absolute_url()}#review-{review.pk}")
+
+
+class ReviewDeleteView(OwnerRequiredMixin, DeleteView):
+    """Delete a review after a confirmation page; only its author may."""
+
+    model = Review
+    template_name = "books/review_confirm_delete.html"
+    not_owner_message = ReviewUpdateView.not_owner_message
+
+    def get_queryset(self):
+        return Review.objects.select_related("book")
+
+    def get_success_url(self):
+        return self.object.book.get_absolute_url()
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, "Your review was deleted.")
+        return response
+
+
+MEMBER_BOOKS_PER_PAGE = 12
+MEMBER_REVIEWS_PER_PAGE = 20
+
+
+@require_http_methods(["GET", "HEAD"])
+def member_detail(request, username):
+    """A member's public page: the books they added and the reviews they wrote, newest first."""
+    member = get_object_or_404(get_user_model(), username=username)
+    books = Paginator(
+        Book.objects.for_cards().filter(creator=member).order_by("-created_at", "-id"), MEMBER_BOOKS_PER_PAGE
+    ).get_page(request.GET.get("books_page"))
+    reviews = Paginator(
+        member.reviews.select_related("book")
+        .only("id", "review", "rating", "created_at", "author_id", "book__id", "book__title", "book__author")
+        .order_by("-id"),
+        MEMBER_REVIEWS_PER_PAGE,
+    ).get_page(request.GET.get("reviews_page"))
+    context = {
+        "member": member,
+        "books_page": books,
+        "reviews_page": reviews,
+        "books_page_range": books.paginator.get_elided_page_range(books.number, on_each_side=2, on_ends=1),
+        "reviews_page_range": reviews.paginator.get_elided_page_range(reviews.number, on_each_side=2, on_ends=1),
+        "books_query": urlencode({"reviews_page": reviews.number}),
+        "reviews_query": urlencode({"books_page": books.number}),
+    }
+    return render(request, "books/member_detail.html", context)
