@@ -206,6 +206,15 @@ class Review(models.Model):
     def __str__(self):
         return self.review[:50]
 
+    REVIEWS_PER_PAGE = 20  # on the book's page
+
+    def get_absolute_url(self) -> str:
+        """The review on its book's page, in the default order (newest first): one COUNT."""
+        newer = Review.objects.filter(book_id=self.book_id, pk__gt=self.pk).count()
+        page = newer // self.REVIEWS_PER_PAGE + 1
+        query = f"?page={page}" if page > 1 else ""
+        return f"{self.book.get_absolute_url()}{query}#review-{self.pk}"
+
     def is_editable_by(self, user) -> bool:
         """The ownership rule, written once: only the member who wrote a review may change it."""
         return user.is_authenticated and user.pk == self.author_id

@@ -146,7 +146,7 @@ class BookListView(ListView):
 # The query parameters the detail page honours: any other one does not change the page.
 # (The anonymous page cache keys on these; keep them in step with the template's links.)
 DETAIL_QUERY_PARAMETERS = ("page", "sort")
-REVIEWS_PER_PAGE = 20
+REVIEWS_PER_PAGE = Review.REVIEWS_PER_PAGE
 REVIEW_SORT_CHOICES = (
     ("newest", "Newest"),
     ("oldest", "Oldest"),
@@ -281,7 +281,7 @@ class ReviewUpdateView(OwnerRequiredMixin, UpdateView):
     def form_valid(self, form):
         review = form.save()
         messages.success(self.request, "Your review was updated.")
-        return redirect(f"{review.book.get_absolute_url()}#review-{review.pk}")
+        return redirect(review)  # to its page of the book's reviews
 
 
 class ReviewDeleteView(OwnerRequiredMixin, DeleteView):
@@ -304,7 +304,7 @@ class ReviewDeleteView(OwnerRequiredMixin, DeleteView):
 
 
 MEMBER_BOOKS_PER_PAGE = 12
-MEMBER_REVIEWS_PER_PAGE = 20
+MEMBER_REVIEWS_PER_PAGE = Review.REVIEWS_PER_PAGE
 
 
 @require_http_methods(["GET", "HEAD"])
