@@ -1,5 +1,6 @@
-"""Seeding for `bench/run.py --only reviews`: a book with 10,000 reviews beside one with 3,
-and a member with 5,000 reviews beside one with 3. Run inside `manage.py shell`; prints
+"""Seeding for `bench/run.py --only reviews`: a book with 10,000 reviews beside one with 3
+and one with a single full page (20), and likewise a member with 5,000 reviews beside one
+with 3 and one with full pages (20 reviews, 12 books). Run inside `manage.py shell`; prints
 the URLs to measure and the queries each page runs, as JSON."""
 
 import json
@@ -14,7 +15,7 @@ from books import cache
 from books.models import Book, Review
 from books.signals import bulk_writes
 
-BIG, SMALL, PROLIFIC = 10_000, 3, 5_000
+BIG, SMALL, FULL_PAGE, PROLIFIC = 10_000, 3, 20, 5_000
 
 
 def seed() -> dict:
@@ -25,12 +26,17 @@ def seed() -> dict:
         owner = User.objects.create(username="owner", password=no_password)
         big = Book.objects.create(title="Much reviewed", author="A. Writer", price=10, creator=owner)
         small = Book.objects.create(title="Little reviewed", author="A. Writer", price=10, creator=owner)
+        page = Book.objects.create(title="A page of reviews", author="A. Writer", price=10, creator=owner)
         prolific = User.objects.create(username="prolific", password=no_password)
         casual = User.objects.create(username="casual", password=no_password)
+        regular = User.objects.create(username="regular", password=no_password)
         shelf = Book.objects.bulk_create(
             Book(title=f"Shelf {n}", author="B. Writer", price=5, creator=prolific) for n in range(50)
         )
-        Book.objects.create(title="Casual pick", author="B. Writer", price=5, creator=casual)
+        short_shelf = Book.objects.bulk_create(
+            Book(title=f"Short shelf {n}", author="B. Writer", price=5, creator=regular) for n in range(12)
+        )
+        casual_pick = Book.objects.create(title="Casual pick", author="B. Writer", price=5, creator=casual)
 
         def review(book, author, n):
             return Review(book=book, author=author, review=f"Review {n}: " + "words " * 40, rating=1 + n % 5)
@@ -38,16 +44,20 @@ def seed() -> dict:
         Review.objects.bulk_create(
             [review(big, readers[n % len(readers)], n) for n in range(BIG)]
             + [review(small, readers[n], n) for n in range(SMALL)]
+            + [review(page, readers[n], n) for n in range(FULL_PAGE)]
             + [review(shelf[n % len(shelf)], prolific, n) for n in range(PROLIFIC)]
-            + [review(small, casual, n) for n in range(SMALL)],
+            + [review(short_shelf[n % len(short_shelf)], regular, n) for n in range(FULL_PAGE)]
+            + [review(casual_pick, casual, n) for n in range(SMALL)],
             batch_size=2_000,
         )
     Book.objects.recompute_review_stats()
     cache.bump_catalogue_version()
     urls = {
         "detail, 3 reviews": small.get_absolute_url(),
+        "detail, 20": page.get_absolute_url(),
         "detail, 10,000": big.get_absolute_url(),
         "member, 3 reviews": "/members/casual/",
+        "member, 20": "/members/regular/",
         "member, 5,000": "/members/prolific/",
     }
     return {"urls": urls, "queries": {name: queries(url) for name, url in urls.items()}}
