@@ -70,5 +70,8 @@ def queries(url: str) -> int:
     return len(captured)
 
 
-def main() -> None:
-    print("BENCH-JSON " + json.dumps(seed()))
+def main(member: str, password: str) -> None:
+    """Seed, add the member the benchmark signs in as, print the URLs and query counts."""
+    seeded = seed()
+    get_user_model().objects.create_user(member, "bench@example.invalid", password)
+    print("BENCH-JSON " + json.dumps(seeded))

@@ -234,13 +234,14 @@ REVIEW_GROUPS = (
 
 
 def bench_reviews(kind):
-    """The review rows: pages of a much-reviewed book and member against small ones."""
+    """The review rows: pages of a much-reviewed book and member against small ones, rendered
+    on every request (caches off), then signed in with the caches on (Redis), as served."""
     workdir = Path(tempfile.mkdtemp(prefix=f"bookstore-bench-reviews-{kind}-"))
     server = None
     try:
         log(f"== {kind}, reviews: seeding")
         env = base_env(fresh_database(kind, workdir), workdir)
-        env["BOOKSTORE_PAGE_CACHE"] = "false"  # every request renders and queries
+        redis.Redis.from_url(REDIS_URL).flushdb()
         run(env, sys.executable, "manage.py", "migrate", "--noinput", "-v0")
         seeded = run(
             env,
@@ -248,7 +249,7 @@ def bench_reviews(kind):
             "manage.py",
             "shell",
             "-c",
-            "from bench.reviews import main; main()",
+            f"from bench.reviews import main; main({MEMBER!r}, {PASSWORD!r})",
             capture_output=True,
             text=True,
         ).stdout
@@ -256,46 +257,57 @@ def bench_reviews(kind):
         if kind == "postgresql":
             with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
                 conn.execute("VACUUM ANALYZE")
-        server = Gunicorn(env, workdir / "gunicorn.log", workers=int(WORKERS))
         rows = []
-        for group in REVIEW_GROUPS:
-            figures = {}
-            for name in group * 2:  # twice, interleaved: the machine's speed drifts
-                url = server.url + seeded["urls"][name]
-                wrk(url, duration=1)
-                result = wrk(url)
-                best = figures.get(name)
-                figures[name] = result if best is None or result["rps"] > best["rps"] else best
-            for name in group:
-                rows.append(
-                    {
-                        "database": kind,
-                        "page": name,
-                        "path": seeded["urls"][name],
-                        "queries": seeded["queries"][name],
-                        **figures[name],
-                        "time_vs_small": round(figures[group[0]]["rps"] / figures[name]["rps"], 3),
-                        "time_vs_full_page": round(figures[group[1]]["rps"] / figures[name]["rps"], 3),
-                    }
-                )
-                log(f"   {name:18} {figures[name]['rps']:8.1f} rps")
+        for mode, page_cache in (("rendered", "false"), ("cached", "true")):
+            server = Gunicorn({**env, "BOOKSTORE_PAGE_CACHE": page_cache}, workdir / f"gunicorn-{mode}.log")
+            cookie = sign_in(server.url) if mode == "cached" else None
+            rows += _review_rows(kind, mode, server.url, cookie, seeded)
+            server.stop()
+            server = None
         return rows
     finally:
         if server is not None:
             server.stop()
+        redis.Redis.from_url(REDIS_URL).flushdb()
         drop_database(kind)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def _review_rows(kind, mode, base, cookie, seeded):
+    rows = []
+    for group in REVIEW_GROUPS:
+        figures = {}
+        for name in group * 2:  # twice, interleaved: the machine's speed drifts
+            wrk(base + seeded["urls"][name], cookie, duration=1)
+            result = wrk(base + seeded["urls"][name], cookie)
+            best = figures.get(name)
+            figures[name] = result if best is None or result["rps"] > best["rps"] else best
+        for name in group:
+            rows.append(
+                {
+                    "database": kind,
+                    "mode": mode,
+                    "page": name,
+                    "path": seeded["urls"][name],
+                    "queries": seeded["queries"][name],
+                    **figures[name],
+                    "time_vs_small": round(figures[group[0]]["rps"] / figures[name]["rps"], 3),
+                    "time_vs_full_page": round(figures[group[1]]["rps"] / figures[name]["rps"], 3),
+                }
+            )
+            log(f"   {mode:8} {name:18} {figures[name]['rps']:8.1f} rps")
+    return rows
+
+
 def review_table(rows):
     header = (
-        f"{'database':10} {'page':18} {'queries':>7} {'rps':>8} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'database':10} {'mode':8} {'page':18} {'queries':>7} {'rps':>8} {'p50 ms':>8} {'p99 ms':>8} "
         f"{'x vs 3':>7} {'x vs 20':>7}"
     )
     lines = [header, "-" * len(header)]
     for r in rows:
         lines.append(
-            f"{r['database']:10} {r['page']:18} {r['queries']:>7} {r['rps']:8.1f} "
+            f"{r['database']:10} {r['mode']:8} {r['page']:18} {r['queries']:>7} {r['rps']:8.1f} "
             f"{r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {r['time_vs_small']:7.2f} {r['time_vs_full_page']:7.2f}"
         )
     return "\n".join(lines)
@@ -307,7 +319,9 @@ def main_reviews():
     for kind in DATABASES:
         rows += bench_reviews(kind)
     print(
-        f"x vs 3 (vs 20) = time per request / that of the page with 3 (20) reviews (rps ratio), page cache off. "
+        "x vs 3 (vs 20) = time per request / that of the page with 3 (20) reviews (rps ratio). rendered: caches "
+        "off, anonymous, every request renders and queries; cached: signed in, Redis caches on (reviews fragment). "
+        f"queries: anonymous, caches off. "
         f"wrk -c{CONNECTIONS}, {DURATION}s per row (best of two), gunicorn {WORKERS} sync workers, "
         f"{os.cpu_count()} CPUs, load average at the end {os.getloadavg()[0]:.1f}."
     )
