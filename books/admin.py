@@ -77,3 +77,7 @@ class ReviewAdmin(admin.ModelAdmin):
     list_select_related = ["book", "author"]
     search_fields = ["review", "book__title"]
     raw_id_fields = ["book", "author"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Review | None = None) -> list[str]:
+        # Moving a review to another book would leave the first book's statistics behind.
+        return ["book"] if obj is not None else []

@@ -144,31 +144,45 @@ def _may_use_cache(request: HttpRequest) -> bool:
     )
 
 
+def _page_number(request: HttpRequest) -> int | None:
+    """The page number as the views read it; None past BOOKSTORE_PAGE_CACHE_MAX_PAGE (never cached)."""
+    try:
+        number = int(request.GET.get("page") or 1)
+    except ValueError:
+        number = 1  # the views show the first page for a junk number
+    return number if 1 <= number <= settings.BOOKSTORE_PAGE_CACHE_MAX_PAGE else None
+
+
 def _list_query(request: HttpRequest) -> tuple[str, str, int | None]:
     """The search, sort and page number a list URL shows, as the view reads them.
 
     Anything else in the query string changes nothing on the page, so it is no part of the
-    key: junk parameters are served the canonical page. The page number is None when it is
-    not one of the first BOOKSTORE_PAGE_CACHE_MAX_PAGE (such pages are never cached).
+    key: junk parameters are served the canonical page.
     """
     from .views import BookListView  # the view's own reading of q and sort, not a copy
 
     view = BookListView(request=request)
-    try:
-        number = int(request.GET.get("page") or 1)
-    except ValueError:
-        number = 1  # the view shows the first page for a junk number
-    return view.search_query, view.sort, number if 1 <= number <= settings.BOOKSTORE_PAGE_CACHE_MAX_PAGE else None
+    return view.search_query, view.sort, _page_number(request)
+
+
+def _query_key(request: HttpRequest, url_name: str) -> str | None:
+    """What in the query string changes this page, canonical; None when it must not be cached."""
+    from .views import review_sort
+
+    if url_name == "book_list":
+        search, sort, number = _list_query(request)
+        return None if number is None else urlencode({"q": search, "sort": sort, "page": str(number)})
+    if url_name == "book_detail":  # a page of the book's reviews, in one of their orders
+        number = _page_number(request)
+        return None if number is None else urlencode({"sort": review_sort(request), "page": str(number)})
+    return ""
 
 
 def _page_key(request: HttpRequest, version: str, url_name: str) -> str | None:
     scheme = "https" if request.is_secure() else "http"
-    query = ""
-    if url_name == "book_list":
-        search, sort, number = _list_query(request)
-        if number is None:
-            return None
-        query = urlencode({"q": search, "sort": sort, "page": str(number)})
+    query = _query_key(request, url_name)
+    if query is None:
+        return None
     return f"page:{version}:{_digest(scheme, request.get_host(), request.path, query)}"
 
 

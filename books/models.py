@@ -8,7 +8,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.db.models import Aggregate, Avg, Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Aggregate, Avg, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Lower, Round
 from django.urls import reverse
 
@@ -50,16 +50,7 @@ class BookQuerySet(models.QuerySet["Book"]):
 
         Callers writing reviews concurrently lock the book first (lock_and_recompute_review_stats).
         """
-        reviews = Review.objects.filter(book=OuterRef("pk")).order_by().values("book")
-
-        def per_book(aggregate: Aggregate) -> Subquery:
-            return Subquery(reviews.annotate(value=aggregate).values("value"))
-
-        return self.update(
-            review_count=Coalesce(per_book(Count("id")), Value(0), output_field=IntegerField()),
-            rating_count=Coalesce(per_book(Count("rating")), Value(0), output_field=IntegerField()),
-            rating_average=Round(per_book(Avg("rating")), 2),
-        )
+        return self.update(**review_stats_expressions())
 
     def lock_and_recompute_review_stats(self) -> int:
         """`recompute_review_stats` after locking the rows, so that its snapshot holds every
@@ -84,6 +75,37 @@ class BookQuerySet(models.QuerySet["Book"]):
         return self.filter(Q(title__icontains=query) | Q(author__icontains=query))
 
 
+RATING_STARS = (5, 4, 3, 2, 1)  # the distribution's bars, best first
+
+
+def review_stats_expressions() -> dict[str, Any]:
+    """The stored statistics of a book (`OuterRef("pk")`) as SQL expressions for one UPDATE.
+
+    The one rule for what counts: review_count is every review; the ratings (count, average,
+    distribution) use only each member's most recent rated review of the book, so posting
+    the same five stars ten times counts once. Rounded here, in SQL, and nowhere else.
+    """
+    reviews = Review.objects.filter(book=OuterRef("pk")).order_by().values("book")
+    newer_rating_by_same_author = Review.objects.filter(
+        book=OuterRef("book"), author=OuterRef("author"), rating__isnull=False, pk__gt=OuterRef("pk")
+    )
+    counted = reviews.filter(rating__isnull=False).filter(~Exists(newer_rating_by_same_author))
+
+    def per_book(queryset: QuerySet[Review, Any], aggregate: Aggregate) -> Subquery:
+        return Subquery(queryset.annotate(value=aggregate).values("value"))
+
+    def count(queryset: QuerySet[Review, Any], **filters: Any) -> Coalesce:
+        aggregate = Count("id", filter=Q(**filters)) if filters else Count("id")
+        return Coalesce(per_book(queryset, aggregate), Value(0), output_field=IntegerField())
+
+    return {
+        "review_count": count(reviews),
+        "rating_count": count(counted),
+        "rating_average": Round(per_book(counted, Avg("rating")), 2),
+        **{f"rating_{stars}_count": count(counted, rating=stars) for stars in RATING_STARS},
+    }
+
+
 @deletes_replaced_files
 class Book(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -103,10 +125,21 @@ class Book(models.Model):
     review_count = models.PositiveIntegerField(default=0, editable=False)
     rating_count = models.PositiveIntegerField(default=0, editable=False)
     rating_average = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True, editable=False)
+    # The distribution: how many members' counted ratings have each number of stars.
+    rating_5_count = models.PositiveIntegerField(default=0, editable=False)
+    rating_4_count = models.PositiveIntegerField(default=0, editable=False)
+    rating_3_count = models.PositiveIntegerField(default=0, editable=False)
+    rating_2_count = models.PositiveIntegerField(default=0, editable=False)
+    rating_1_count = models.PositiveIntegerField(default=0, editable=False)
 
     objects = BookQuerySet.as_manager()
 
-    REVIEW_STAT_FIELDS = ("review_count", "rating_count", "rating_average")
+    REVIEW_STAT_FIELDS = (
+        "review_count",
+        "rating_count",
+        "rating_average",
+        *(f"rating_{n}_count" for n in RATING_STARS),
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -117,6 +150,8 @@ class Book(models.Model):
             models.Index(fields=["-created_at", "-id"], name="book_newest_id_idx"),
             models.Index(Lower("title"), "id", name="book_title_id_idx"),
             models.Index(fields=["price", "id"], name="book_price_id_idx"),
+            # A member's page lists the books they added, newest first.
+            models.Index(fields=["creator", "-created_at", "-id"], name="book_creator_newest_idx"),
         ]
 
     def __str__(self) -> str:
@@ -139,6 +174,15 @@ class Book(models.Model):
         Book.objects.filter(pk=self.pk).lock_and_recompute_review_stats()
         self.refresh_from_db(fields=self.REVIEW_STAT_FIELDS)
 
+    def rating_distribution(self) -> list[dict[str, int]]:
+        """One bar per number of stars, best first: count and whole-number share of the ratings."""
+        total = self.rating_count
+        bars = []
+        for stars in RATING_STARS:
+            count = getattr(self, f"rating_{stars}_count")
+            bars.append({"stars": stars, "count": count, "percent": round(100 * count / total) if total else 0})
+        return bars
+
 
 class Review(models.Model):
     book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="reviews")
@@ -152,11 +196,43 @@ class Review(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # ?sort= value of a book's reviews -> ORDER BY. The id stands for the time of posting (it
+    # only grows) and breaks ties; unrated reviews come last in both rating orders.
+    SORTS = {
+        "newest": ("-id",),
+        "oldest": ("id",),
+        "highest": (F("rating").desc(nulls_last=True), "-id"),
+        "lowest": (F("rating").asc(nulls_last=True), "id"),
+    }
+    DEFAULT_SORT = "newest"
+
     class Meta:
         ordering = ["id"]  # oldest first, so Review.objects.last() is the newest
+        indexes = [
+            # One per sort of a book's reviews, so a page of them is an index walk; (book, id)
+            # serves newest and oldest. The rating sorts need NULLS LAST, which SQLite refuses
+            # in an index: migration 0003 creates those two per database. (book, author, id)
+            # answers "is there a newer rating by the same member"; (author, id) a member's page.
+            models.Index(fields=["book", "id"], name="review_book_id_idx"),
+            models.Index(fields=["book", "author", "id"], name="review_book_author_id_idx"),
+            models.Index(fields=["author", "id"], name="review_author_id_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.review[:50]
+
+    REVIEWS_PER_PAGE = 20  # on the book's page
+
+    def get_absolute_url(self) -> str:
+        """The review on its book's page, in the default order (newest first): one COUNT."""
+        newer = Review.objects.filter(book_id=self.book_id, pk__gt=self.pk).count()
+        page = newer // self.REVIEWS_PER_PAGE + 1
+        query = f"?page={page}" if page > 1 else ""
+        return f"{self.book.get_absolute_url()}{query}#review-{self.pk}"
+
+    def is_editable_by(self, user: AbstractBaseUser | AnonymousUser) -> bool:
+        """The ownership rule, written once: only the member who wrote a review may change it."""
+        return user.is_authenticated and user.pk == self.author_id
 
 
 class CatalogueVersion(models.Model):

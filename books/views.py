@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -26,28 +27,32 @@ from covers.files import CoverStorageError
 
 from . import cache
 from .forms import BookForm, ReviewForm
-from .models import Book, BookQuerySet
+from .models import Book, BookQuerySet, Review
 from .services import book_save
 
 # django-stubs' generics, which these classes do not support at run time.
 if TYPE_CHECKING:
-    _BookObjectMixin = SingleObjectMixin[Book]
+    _OwnedObjectMixin = SingleObjectMixin[Any]
     _BookFormMixin = ModelFormMixin[Book, BookForm]
     _BookPaginator = Paginator[Book]
+    _ReviewPaginator = Paginator[Review]
 else:
-    _BookObjectMixin, _BookFormMixin, _BookPaginator = SingleObjectMixin, ModelFormMixin, Paginator
+    _OwnedObjectMixin, _BookFormMixin = SingleObjectMixin, ModelFormMixin
+    _BookPaginator = _ReviewPaginator = Paginator
 
 
-class CreatorRequiredMixin(LoginRequiredMixin, _BookObjectMixin):
-    """Lets only the book's creator through; everyone else signed in gets a 403 page."""
+class OwnerRequiredMixin(LoginRequiredMixin, _OwnedObjectMixin):
+    """Lets only the object's owner through (its `is_editable_by`); visitors go to log in,
+    everyone else signed in gets the 403 page with `not_owner_message`."""
 
     request: HttpRequest
+    not_owner_message = "Only the member who added this book can change or delete it."
 
-    def get_object(self, queryset: QuerySet[Book] | None = None) -> Book:
-        book = super().get_object(queryset)
-        if not book.is_editable_by(self.request.user):
-            raise PermissionDenied("Only the member who added this book can change or delete it.")
-        return book
+    def get_object(self, queryset: QuerySet[Any] | None = None) -> Any:
+        obj = super().get_object(queryset)
+        if not obj.is_editable_by(self.request.user):
+            raise PermissionDenied(self.not_owner_message)
+        return obj
 
 
 class BookFormMixin(_BookFormMixin):
@@ -168,8 +173,29 @@ class BookListView(ListView):
         return params
 
 
+REVIEWS_PER_PAGE = Review.REVIEWS_PER_PAGE
+REVIEW_SORT_CHOICES = (
+    ("newest", "Newest"),
+    ("oldest", "Oldest"),
+    ("highest", "Highest rating"),
+    ("lowest", "Lowest rating"),
+)
+
+
+class KnownCountPaginator(_ReviewPaginator):
+    """A paginator told its count (a stored counter), so a page costs no COUNT query."""
+
+    def __init__(self, object_list: QuerySet[Review], per_page: int, *, count: int, **kwargs: Any) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
+
+
 class BookDetailView(DetailView):
-    """One book with its cover, reviews (oldest first) and the review form."""
+    """One book with its rating distribution, a page of its reviews and the review form."""
 
     model = Book
     context_object_name = "book"
@@ -180,10 +206,26 @@ class BookDetailView(DetailView):
         return super().get_context_data(**detail_context(self.request, self.object), **kwargs)
 
 
+def review_sort(request: HttpRequest) -> str:
+    sort = request.GET.get("sort", "")
+    return sort if sort in Review.SORTS else Review.DEFAULT_SORT
+
+
 def detail_context(request: HttpRequest, book: Book, review_form: ReviewForm | None = None) -> dict[str, Any]:
+    sort = review_sort(request)
+    reviews = book.reviews.select_related("author").order_by(*Review.SORTS[sort])
+    # book.review_count is kept true by every review write: no COUNT over the reviews.
+    paginator = KnownCountPaginator(reviews, REVIEWS_PER_PAGE, count=book.review_count)
+    page = paginator.get_page(request.GET.get("page"))  # junk shows page 1, too far the last
+    link_params = {"sort": sort} if sort != Review.DEFAULT_SORT else {}
     return {
         "book": book,
-        "reviews": book.reviews.select_related("author"),
+        "reviews": page.object_list,
+        "review_page": page,
+        "review_page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+        "review_page_query": urlencode(link_params),
+        "review_sort": sort,
+        "review_sort_choices": REVIEW_SORT_CHOICES,
         "review_form": review_form or ReviewForm(),
         "can_edit": book.is_editable_by(request.user),
         **cache.fragment_context(),
@@ -199,14 +241,14 @@ class BookCreateView(LoginRequiredMixin, BookFormMixin, CreateView):
         return self.request.user  # type: ignore[return-value]  # LoginRequiredMixin let only members in
 
 
-class BookUpdateView(CreatorRequiredMixin, BookFormMixin, UpdateView):
+class BookUpdateView(OwnerRequiredMixin, BookFormMixin, UpdateView):
     """Change a book, keeping its cover unless a new one is chosen or it is removed."""
 
     model = Book
     success_message = "“%(title)s” was updated."
 
 
-class BookDeleteView(CreatorRequiredMixin, DeleteView):
+class BookDeleteView(OwnerRequiredMixin, DeleteView):
     """Delete a book after a confirmation page; its reviews and files go with it."""
 
     model = Book
@@ -250,3 +292,68 @@ def _post_review(request: HttpRequest, book: Book) -> HttpResponse:
         return redirect(book)
     messages.error(request, "Your review was not posted: please correct the errors below.")
     return render(request, "books/book_detail.html", detail_context(request, book, form))
+
+
+class ReviewUpdateView(OwnerRequiredMixin, UpdateView):
+    """Change a review; only its author may."""
+
+    model = Review
+    form_class = ReviewForm
+    template_name = "books/review_form.html"
+    not_owner_message = "Only the member who wrote this review can change or delete it."
+
+    def get_queryset(self) -> QuerySet[Review]:
+        return Review.objects.select_related("book")
+
+    def form_valid(self, form: ReviewForm) -> HttpResponse:
+        review = form.save()
+        messages.success(self.request, "Your review was updated.")
+        return redirect(review)  # to its page of the book's reviews
+
+
+class ReviewDeleteView(OwnerRequiredMixin, DeleteView):
+    """Delete a review after a confirmation page; only its author may."""
+
+    model = Review
+    template_name = "books/review_confirm_delete.html"
+    not_owner_message = ReviewUpdateView.not_owner_message
+
+    def get_queryset(self) -> QuerySet[Review]:
+        return Review.objects.select_related("book")
+
+    def get_success_url(self) -> str:
+        return self.object.book.get_absolute_url()
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        messages.success(self.request, "Your review was deleted.")
+        return response
+
+
+MEMBER_BOOKS_PER_PAGE = 12
+MEMBER_REVIEWS_PER_PAGE = Review.REVIEWS_PER_PAGE
+
+
+@require_http_methods(["GET", "HEAD"])
+def member_detail(request: HttpRequest, username: str) -> HttpResponse:
+    """A member's public page: the books they added and the reviews they wrote, newest first."""
+    member = get_object_or_404(get_user_model(), username=username)
+    books = Paginator(
+        Book.objects.for_cards().filter(creator=member).order_by("-created_at", "-id"), MEMBER_BOOKS_PER_PAGE
+    ).get_page(request.GET.get("books_page"))
+    reviews = Paginator(
+        member.reviews.select_related("book")
+        .only("id", "review", "rating", "created_at", "author_id", "book__id", "book__title", "book__author")
+        .order_by("-id"),
+        MEMBER_REVIEWS_PER_PAGE,
+    ).get_page(request.GET.get("reviews_page"))
+    context = {
+        "member": member,
+        "books_page": books,
+        "reviews_page": reviews,
+        "books_page_range": books.paginator.get_elided_page_range(books.number, on_each_side=2, on_ends=1),
+        "reviews_page_range": reviews.paginator.get_elided_page_range(reviews.number, on_each_side=2, on_ends=1),
+        "books_query": urlencode({"reviews_page": reviews.number}),
+        "reviews_query": urlencode({"books_page": books.number}),
+    }
+    return render(request, "books/member_detail.html", context)

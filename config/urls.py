@@ -3,6 +3,7 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from books import views as book_views
 from config import health
 
 urlpatterns = [
@@ -11,6 +12,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("books/", include("books.urls")),
+    path("reviews/<int:pk>/update/", book_views.ReviewUpdateView.as_view(), name="review_update"),
+    path("reviews/<int:pk>/delete/", book_views.ReviewDeleteView.as_view(), name="review_delete"),
+    path("members/<str:username>/", book_views.member_detail, name="member_detail"),
     path("", include("pages.urls")),
 ]
 

@@ -357,3 +357,48 @@ def test_a_page_reads_the_catalogue_version_once(client, caching, member, django
     with django_assert_max_num_queries(10) as context:
         client.get(LIST + "?sort=price")  # signed in: count and card fragment
     assert len(version_reads(context)) == 1
+
+
+def test_a_review_edited_or_deleted_on_one_server_shows_on_the_others_next_request(two_servers):
+    (server_a, server_b), _env = two_servers
+    member = _sign_in(server_a)
+    book_url = re.search(r'href="(/books/[0-9a-f-]{36}/)"', requests.get(f"{server_b}/books/", timeout=10).text)[1]
+    token = {"csrfmiddlewaretoken": member.cookies["csrftoken"]}
+    member.post(
+        f"{server_a}{book_url}review/", data={"review": "First impressions.", "rating": "2", **token}, timeout=10
+    )
+    review_pk = re.search(r'id="review-(\d+)"', member.get(f"{server_a}{book_url}", timeout=10).text)[1]
+    for _ in range(2):  # cached on B, page and list
+        cached = requests.get(f"{server_b}{book_url}", timeout=10)
+        requests.get(f"{server_b}/books/", timeout=10)
+    assert cached.headers.get("X-Page-Cache") == "hit" and "First impressions." in cached.text
+
+    edited = member.post(
+        f"{server_a}/reviews/{review_pk}/update/", data={"review": "It grew on me.", "rating": "5", **token}, timeout=10
+    )
+    assert edited.status_code == 200 and "Your review was updated." in edited.text
+    on_b = requests.get(f"{server_b}{book_url}", timeout=10).text
+    assert "It grew on me." in on_b and "First impressions." not in on_b
+    assert "5 stars: 1 (100%)" in on_b and "2 stars: 0 (0%)" in on_b
+    assert '<span class="fw-semibold">5.0</span>' in requests.get(f"{server_b}/books/", timeout=10).text
+
+    deleted = member.post(f"{server_a}/reviews/{review_pk}/delete/", data=token, timeout=10)
+    assert deleted.status_code == 200 and "Your review was deleted." in deleted.text
+    on_b = requests.get(f"{server_b}{book_url}", timeout=10).text
+    assert "It grew on me." not in on_b and "No reviews yet" in on_b
+    assert "No reviews yet" in requests.get(f"{server_b}/books/", timeout=10).text
+
+
+@pytest.mark.django_db
+def test_cached_reviews_are_kept_apart_by_page_sort_and_reader(client, caching, book, member, other_member):
+    for n in range(25):
+        ReviewFactory(book=book, review=f"Opinion {n:02}.", rating=1 + n % 5)
+    mine = ReviewFactory(book=book, author=member, review="My own opinion.", rating=3)
+    client.force_login(other_member)
+    assert "Opinion 05." not in client.get(book.get_absolute_url()).content.decode()  # page 1, newest first
+    assert "Opinion 05." in client.get(book.get_absolute_url(), {"page": 2}).content.decode()
+    assert "Opinion 00." in client.get(book.get_absolute_url(), {"sort": "oldest"}).content.decode()
+    edit = reverse("review_update", args=[mine.pk])
+    assert edit not in client.get(book.get_absolute_url()).content.decode()
+    client.force_login(member)
+    assert edit in client.get(book.get_absolute_url()).content.decode()  # not the other reader's copy

@@ -7,7 +7,7 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from tests.factories import BookFactory
+from tests.factories import BookFactory, ReviewFactory
 from tests.outage import RedisServer, redis_caches
 from tests.services import redis_client, redis_url
 
@@ -79,6 +79,23 @@ def test_search_sort_and_page_are_keyed_as_the_view_reads_them(client, redis_pag
         assert again.get("X-Page-Cache") == "hit", params
     # A different search is a different page.
     assert client.get(LIST, {"q": "Dune", "sort": "price"}).get("X-Page-Cache") != "hit"
+
+
+@pytest.mark.django_db
+def test_a_books_review_pages_and_sorts_are_cached_apart_and_junk_is_not(client, redis_page_cache, member):
+    book = BookFactory(creator=member, title="Kindred")
+    ReviewFactory.create_batch(21, book=book)
+    oldest = book.reviews.order_by("id").first()
+    url = book.get_absolute_url()
+    first_page = client.get(url).content.decode()
+    assert client.get(url, {"ref": "mail", "page": "1"}).get("X-Page-Cache") == "hit"
+    second_page = client.get(url, {"page": "2"})
+    assert second_page.get("X-Page-Cache") != "hit"  # not the first page's entry
+    assert f'id="review-{oldest.pk}"' in second_page.content.decode()
+    assert f'id="review-{oldest.pk}"' not in first_page
+    by_oldest = client.get(url, {"sort": "oldest"})
+    assert by_oldest.get("X-Page-Cache") != "hit" and f'id="review-{oldest.pk}"' in by_oldest.content.decode()
+    assert client.get(url, {"sort": "oldest", "utm_source": "x"}).get("X-Page-Cache") == "hit"
 
 
 @pytest.mark.django_db

@@ -74,3 +74,63 @@ def test_deleting_a_member_does_not_leave_orphans():
     BookFactory.create_batch(2, creator=creator)
     creator.delete()
     assert Book.objects.count() == 0
+
+
+def test_only_the_review_author_may_edit_it(book, member, other_member):
+    from django.contrib.auth.models import AnonymousUser
+
+    review = ReviewFactory(book=book, author=other_member)
+    assert review.is_editable_by(other_member)
+    assert not review.is_editable_by(member)  # not even the book's creator
+    assert not review.is_editable_by(AnonymousUser())
+
+
+# --- One rating per member per book ---------------------------------------------------------
+def test_ten_five_star_reviews_by_one_member_count_once(book, member, other_member):
+    for _ in range(10):
+        ReviewFactory(book=book, author=member, rating=5)
+    ReviewFactory(book=book, author=other_member, rating=1)
+    book.refresh_from_db()
+    assert (book.review_count, book.rating_count, book.rating_average) == (11, 2, Decimal("3.00"))
+    assert [bar["count"] for bar in book.rating_distribution()] == [1, 0, 0, 0, 1]
+
+
+def test_a_members_latest_rating_counts_and_an_unrated_review_keeps_the_earlier_one(book, member):
+    ReviewFactory(book=book, author=member, rating=2)
+    ReviewFactory(book=book, author=member, rating=4)
+    ReviewFactory(book=book, author=member, rating=None)  # a later comment without stars
+    book.refresh_from_db()
+    assert (book.rating_count, book.rating_average, book.rating_4_count, book.rating_2_count) == (
+        1,
+        Decimal("4.00"),
+        1,
+        0,
+    )
+    Review.objects.filter(rating=4).delete()  # the earlier rating counts again
+    book.refresh_from_db()
+    assert (book.rating_count, book.rating_average, book.rating_2_count) == (1, Decimal("2.00"), 1)
+
+
+def test_bulk_recompute_agrees_with_the_per_book_refresh(member, other_member):
+    books = BookFactory.create_batch(3)
+    for index, book in enumerate(books):
+        for rating in (1 + index, 5):
+            ReviewFactory(book=book, author=member, rating=rating)
+        ReviewFactory(book=book, author=other_member, rating=3)
+    expected = list(Book.objects.order_by("pk").values_list("rating_count", "rating_average", "rating_3_count"))
+    Book.objects.update(rating_count=0, rating_average=None, rating_3_count=0)
+
+    Book.objects.recompute_review_stats()
+
+    assert list(Book.objects.order_by("pk").values_list("rating_count", "rating_average", "rating_3_count")) == (
+        expected
+    )
+    assert expected == [(2, Decimal("4.00"), 1)] * 3
+
+
+def test_average_is_rounded_to_two_places(book):
+    for rating in (5, 4, 4):
+        ReviewFactory(book=book, rating=rating)
+    book.refresh_from_db()
+    assert book.rating_average == Decimal("4.33")
+    assert [bar["percent"] for bar in book.rating_distribution()] == [33, 67, 0, 0, 0]

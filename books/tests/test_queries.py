@@ -1,8 +1,12 @@
 """Query budgets: each page runs the same small number of queries at any catalogue size."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
+from accounts.models import CustomUser
+from books.models import Book, Review
+from books.signals import bulk_writes
 from tests.factories import BookFactory, ReviewFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -69,3 +73,46 @@ def test_cached_count_leaves_the_books_and_the_version_for_a_list_page(
     assert response.status_code == 200
     with django_assert_num_queries(1):  # the version only
         client.get(LIST, {"sort": "rating", "page": 2})  # the same page again: from the cache
+
+
+def many_reviews(book, count, *, authors=100, author=None):
+    """`count` reviews of `book` by `authors` members (or all by `author`), written in bulk."""
+    if author is None:
+        members = CustomUser.objects.bulk_create(
+            CustomUser(username=f"reader-{book.pk.hex[:8]}-{n}", password="!")
+            for n in range(authors)  # noqa: S106
+        )
+    else:
+        members = [author]
+    with bulk_writes():
+        Review.objects.bulk_create(
+            Review(book=book, author=members[n % len(members)], review=f"Review {n}.", rating=1 + n % 5)
+            for n in range(count)
+        )
+    Book.objects.filter(pk=book.pk).recompute_review_stats()
+    book.refresh_from_db()
+    return book
+
+
+@pytest.mark.parametrize("size", [3, 10_000], ids=["3-reviews", "10000-reviews"])
+@pytest.mark.parametrize("params", [{}, {"sort": "highest", "page": 500}], ids=["first-page", "last-page-by-rating"])
+def test_detail_runs_the_same_queries_at_3_or_10000_reviews(client, member, size, params, django_assert_num_queries):
+    book = many_reviews(BookFactory(creator=member), size)
+    assert book.review_count == size
+    with django_assert_num_queries(2):  # the book with its creator, a page of reviews with authors
+        response = client.get(book.get_absolute_url(), params)
+    assert len(response.context["reviews"]) == (min(size, 20) if not params else (size - 1) % 20 + 1)
+    member_client = Client()
+    member_client.force_login(member)
+    with django_assert_num_queries(4):  # + session and user
+        member_client.get(book.get_absolute_url(), params)
+
+
+@pytest.mark.parametrize("size", [3, 5_000], ids=["3-reviews", "5000-reviews"])
+def test_member_page_runs_the_same_queries_at_3_or_5000_reviews(client, member, size, django_assert_num_queries):
+    book = BookFactory(creator=member)
+    many_reviews(book, size, author=member)
+    # The member, then a count and a page each for their books and their reviews.
+    with django_assert_num_queries(5):
+        response = client.get(reverse("member_detail", args=[member.username]), {"reviews_page": 2})
+    assert response.context["reviews_page"].paginator.count == size

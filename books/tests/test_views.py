@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from books.models import Book, Review
-from tests.factories import BookFactory, ReviewFactory, cover_upload
+from tests.factories import BookFactory, ReviewFactory, UserFactory, cover_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +90,73 @@ def test_authorization_matrix(client, book, member, other_member, name, who, met
         assert b"only the member who added this book" in response.content.lower()
     if not may_change:
         assert snapshot() == before
+
+
+# The review URLs × {anonymous, the review's author, another member, staff} × {GET, POST}.
+# Staff are not authors here: they remove a review through the admin (tested below).
+REVIEW_MATRIX = [
+    ("review_update", "anonymous", "get", LOGIN, False),
+    ("review_update", "author", "get", 200, False),
+    ("review_update", "other", "get", 403, False),
+    ("review_update", "staff", "get", 403, False),
+    ("review_update", "anonymous", "post", LOGIN, False),
+    ("review_update", "author", "post", 302, True),
+    ("review_update", "other", "post", 403, False),
+    ("review_update", "staff", "post", 403, False),
+    ("review_delete", "anonymous", "get", LOGIN, False),
+    ("review_delete", "author", "get", 200, False),
+    ("review_delete", "other", "get", 403, False),
+    ("review_delete", "staff", "get", 403, False),
+    ("review_delete", "anonymous", "post", LOGIN, False),
+    ("review_delete", "author", "post", 302, True),
+    ("review_delete", "other", "post", 403, False),
+    ("review_delete", "staff", "post", 403, False),
+    ("member_detail", "anonymous", "get", 200, False),
+    ("member_detail", "author", "get", 200, False),
+    ("member_detail", "other", "get", 200, False),
+    ("member_detail", "staff", "get", 200, False),
+    ("member_detail", "anonymous", "post", 405, False),
+    ("member_detail", "author", "post", 405, False),
+    ("member_detail", "other", "post", 405, False),
+    ("member_detail", "staff", "post", 405, False),
+]
+
+
+@pytest.mark.parametrize(("name", "who", "method", "expected", "may_change"), REVIEW_MATRIX)
+def test_review_authorization_matrix(client, book, other_member, member, name, who, method, expected, may_change):
+    review = ReviewFactory(book=book, author=other_member, review="Mine.", rating=2)
+    users = {"author": other_member, "other": member, "staff": UserFactory(username="staff", is_staff=True)}
+    if who in users:
+        client.force_login(users[who])
+    url = reverse(name, args=[other_member.username if name == "member_detail" else review.pk])
+    before = snapshot()
+
+    data = {"review": "Changed.", "rating": "4"}
+    response = client.post(url, data) if method == "post" else client.get(url)
+
+    if expected == LOGIN:
+        assert response.status_code == 302
+        assert response.url == f"{reverse('account_login')}?next={url}"
+    else:
+        assert response.status_code == expected
+    if expected == 403:
+        assert "Only the member who wrote this review can change or delete it." in response.content.decode()
+    if not may_change:
+        assert snapshot() == before
+    elif name == "review_update":
+        review.refresh_from_db()
+        assert (review.review, review.rating) == ("Changed.", 4)
+    else:
+        assert not Review.objects.filter(pk=review.pk).exists()
+
+
+@pytest.mark.parametrize("path", ["/reviews/abc/update/", "/reviews/999999/update/", "/reviews/999999/delete/"])
+def test_unknown_or_malformed_review_is_404(member_client, path):
+    assert member_client.get(path).status_code == 404
+
+
+def test_unknown_member_is_404(client):
+    assert client.get(reverse("member_detail", args=["nobody"])).status_code == 404
 
 
 # --- Anonymous visitors ------------------------------------------------------------------
@@ -217,15 +284,15 @@ def test_review_with_a_rating_out_of_range_is_an_error(member_client, book, rati
 
 
 # --- Detail -----------------------------------------------------------------------------------
-def test_detail_shows_the_book_its_reviews_oldest_first_and_the_review_form(client, book):
+def test_detail_shows_the_book_its_reviews_newest_first_and_the_review_form(client, book):
     ReviewFactory(book=book, review="First thoughts", rating=3)
     ReviewFactory(book=book, review="Second thoughts", rating=5)
     response = client.get(book.get_absolute_url())
     content = response.content.decode()
     assert response.templates[0].name == "books/book_detail.html"
     assert book.title in content and book.author in content and "12.50" in content
-    assert "Added by alice" in content
-    assert content.index("First thoughts") < content.index("Second thoughts")
+    assert 'Added by <a href="/members/alice/">alice</a>' in content
+    assert content.index("Second thoughts") < content.index("First thoughts")
     assert "Leave a Review" in content
     assert "4.0" in content  # the average of 3 and 5
 
@@ -333,3 +400,176 @@ def test_list_shows_books_to_everyone(client):
     response = client.get(reverse("book_list"))
     assert response.templates[0].name == "books/book_list.html"
     assert "Piranesi" in response.content.decode()
+
+
+# --- Owning a review ------------------------------------------------------------------------
+def test_author_edits_a_review_and_the_book_shows_the_new_text_and_rating(other_client, book, other_member):
+    review = ReviewFactory(book=book, author=other_member, review="Too slow.", rating=2)
+    edit_page = other_client.get(reverse("review_update", args=[review.pk])).content.decode()
+    assert "Too slow." in edit_page and "Save review" in edit_page
+
+    response = other_client.post(
+        reverse("review_update", args=[review.pk]), {"review": "It grew on me.", "rating": "5"}
+    )
+
+    assert response["Location"] == f"{book.get_absolute_url()}#review-{review.pk}"
+    page = other_client.get(book.get_absolute_url()).content.decode()
+    assert "It grew on me." in page and "Too slow." not in page and "Your review was updated." in page
+    book.refresh_from_db()
+    assert (book.rating_count, book.rating_average, book.rating_5_count, book.rating_2_count) == (
+        1,
+        Decimal("5.00"),
+        1,
+        0,
+    )
+
+
+def test_refused_edit_keeps_the_review_and_lands_on_the_field(other_client, book, other_member):
+    review = ReviewFactory(book=book, author=other_member, review="Keep me.", rating=2)
+    response = other_client.post(reverse("review_update", args=[review.pk]), {"review": "", "rating": "3"})
+    assert response.status_code == 200
+    assert 'aria-invalid="true" aria-describedby="id_review_error" autofocus' in response.content.decode()
+    review.refresh_from_db()
+    assert (review.review, review.rating) == ("Keep me.", 2)
+
+
+def test_author_deletes_a_review_after_confirming_and_the_counts_follow(other_client, book, other_member):
+    review = ReviewFactory(book=book, author=other_member, review="Regrettable.", rating=1)
+    ReviewFactory(book=book, rating=5)
+    confirmation = other_client.get(reverse("review_delete", args=[review.pk])).content.decode()
+    assert "Delete your review of" in confirmation and "Regrettable." in confirmation
+    assert Review.objects.filter(pk=review.pk).exists()
+
+    response = other_client.post(reverse("review_delete", args=[review.pk]), follow=True)
+
+    assert response.redirect_chain == [(book.get_absolute_url(), 302)]
+    assert "Your review was deleted." in response.content.decode()
+    assert "Regrettable." not in response.content.decode()
+    book.refresh_from_db()
+    assert (book.review_count, book.rating_count, book.rating_average, book.rating_1_count) == (
+        1,
+        1,
+        Decimal("5.00"),
+        0,
+    )
+
+
+def test_only_the_author_sees_edit_and_delete_links_on_their_review(client, book, member, other_member):
+    review = ReviewFactory(book=book, author=other_member)
+    edit = reverse("review_update", args=[review.pk])
+    assert edit not in client.get(book.get_absolute_url()).content.decode()
+    client.force_login(member)
+    assert edit not in client.get(book.get_absolute_url()).content.decode()
+    client.force_login(other_member)
+    page = client.get(book.get_absolute_url()).content.decode()
+    assert edit in page and reverse("review_delete", args=[review.pk]) in page
+
+
+def test_staff_remove_a_review_in_the_admin_and_the_book_page_follows(client, book, other_member):
+    ReviewFactory(book=book, author=other_member, review="Spam spam spam.", rating=1)
+    keep = ReviewFactory(book=book, review="A fair review.", rating=4)
+    spam = Review.objects.get(review="Spam spam spam.")
+    client.force_login(UserFactory(username="admin", is_staff=True, is_superuser=True))
+
+    response = client.post(f"/admin/books/review/{spam.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert list(Review.objects.all()) == [keep]
+    page = Client().get(book.get_absolute_url()).content.decode()
+    assert "Spam spam spam." not in page and "A fair review." in page
+    book.refresh_from_db()
+    assert (book.review_count, book.rating_count, book.rating_average) == (1, 1, Decimal("4.00"))
+
+
+# --- The reviews of a book: pages, sorts, distribution ------------------------------------------
+def test_reviews_come_twenty_a_page_and_links_keep_the_sort(client, book):
+    for n in range(45):
+        ReviewFactory(book=book, review=f"Review number {n:02}.", rating=1 + n % 5)
+    first = client.get(book.get_absolute_url(), {"sort": "oldest"}).content.decode()
+    assert first.count('class="review border-bottom') == 20
+    assert "Review number 00." in first and "Review number 20." not in first
+    assert 'href="?sort=oldest&amp;page=2#reviews"' in first
+
+    last = client.get(book.get_absolute_url(), {"sort": "oldest", "page": 3}).content.decode()
+    assert last.count('class="review border-bottom') == 5
+    assert "Review number 44." in last
+
+
+@pytest.mark.parametrize("page", ["junk", "0", "-1", "999", "1.5"])
+def test_a_junk_review_page_number_is_forgiven(client, book, page):
+    ReviewFactory.create_batch(25, book=book)
+    response = client.get(book.get_absolute_url(), {"page": page, "sort": "nonsense"})
+    assert response.status_code == 200
+    assert response.context["review_page"].number in (1, 2)
+    assert response.context["review_sort"] == "newest"
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("newest", ["unrated", "five", "one", "three"]),
+        ("oldest", ["three", "one", "five", "unrated"]),
+        ("highest", ["five", "three", "one", "unrated"]),
+        ("lowest", ["one", "three", "five", "unrated"]),
+    ],
+)
+def test_reviews_sort_by_time_or_rating_with_unrated_last(client, book, sort, expected):
+    for text, rating in (("three", 3), ("one", 1), ("five", 5), ("unrated", None)):
+        ReviewFactory(book=book, review=text, rating=rating)
+    reviews = client.get(book.get_absolute_url(), {"sort": sort}).context["reviews"]
+    assert [review.review for review in reviews] == expected
+
+
+def test_distribution_reads_as_numbers_with_the_bars_hidden_from_screen_readers(client, book):
+    for rating in (5, 5, 5, 4, 1):
+        ReviewFactory(book=book, rating=rating)
+    page = client.get(book.get_absolute_url()).content.decode()
+    assert "Ratings: 5 members, each counted once" in page
+    for text in ("5 stars: 3 (60%)", "4 stars: 1 (20%)", "3 stars: 0 (0%)", "2 stars: 0 (0%)", "1 star: 1 (20%)"):
+        assert f'<span class="rating-bar-label">{text}</span>' in page
+    assert '<progress class="rating-bar" max="100" value="60" aria-hidden="true"></progress>' in page
+
+
+def test_write_a_review_link_leads_to_the_form(client, book):
+    page = client.get(book.get_absolute_url()).content.decode()
+    assert page.index('href="#leave-review">Write a review</a>') < page.index('id="leave-review"')
+
+
+def test_refused_review_puts_focus_on_the_field_with_the_error(member_client, book):
+    page = member_client.post(reverse("review_create", args=[book.pk]), {"review": "", "rating": "4"}).content.decode()
+    assert 'aria-invalid="true" aria-describedby="id_review_error" autofocus' in page
+    assert page.count("autofocus") == 1
+
+
+# --- Member pages ---------------------------------------------------------------------------------
+def test_member_page_lists_their_books_and_reviews_and_names_link_there(client, book, member, other_member):
+    ReviewFactory(book=book, author=other_member, review="Bob takes it slowly.", rating=3)
+    BookFactory(title="Not Alice's", creator=other_member)
+    page = client.get(reverse("member_detail", args=["alice"])).content.decode()
+    assert book.title in page and "Not Alice's" not in page
+    assert "1 book added" in page and "0 reviews written" in page
+
+    bob = client.get(reverse("member_detail", args=["bob"])).content.decode()
+    assert "Bob takes it slowly." in bob and f'href="{book.get_absolute_url()}"' in bob
+    detail = client.get(book.get_absolute_url()).content.decode()
+    assert '<a href="/members/bob/">bob</a>' in detail
+
+
+def test_member_page_pages_their_reviews_twenty_at_a_time(client, other_member):
+    book = BookFactory()
+    for n in range(25):
+        ReviewFactory(book=book, author=other_member, review=f"Note {n:02}.")
+    first = client.get(reverse("member_detail", args=["bob"])).content.decode()
+    assert "Note 24." in first and "Note 04." not in first
+    assert 'href="?books_page=1&amp;reviews_page=2#reviews"' in first
+    second = client.get(reverse("member_detail", args=["bob"]), {"reviews_page": "2"}).content.decode()
+    assert "Note 04." in second and "Note 24." not in second
+    assert client.get(reverse("member_detail", args=["bob"]), {"reviews_page": "junk"}).status_code == 200
+
+
+def test_signed_in_member_has_an_account_menu(member_client):
+    page = member_client.get(reverse("book_list")).content.decode()
+    for name in ("account_email", "account_change_password", "account_logout"):
+        assert f'href="{reverse(name)}"' in page or f'action="{reverse(name)}"' in page
+    assert 'href="/members/alice/">Your page</a>' in page
+    assert 'data-bs-toggle="dropdown"' in page

@@ -24,6 +24,7 @@ def test_visitor_signs_up_logs_out_and_logs_in_again(page, page_problems, screen
     assert CustomUser.objects.filter(username="carol", email="carol@example.com").exists()
     screenshot("signed-up")
 
+    navigation(page).get_by_role("button", name="Signed in as carol").click()  # the account menu
     navigation(page).get_by_role("button", name="Log out").click()
     expect(navigation(page).get_by_role("link", name="Log in")).to_be_visible()
     expect(navigation(page).get_by_text("Signed in as carol")).to_have_count(0)
