@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Before anything reads a body (the CSRF check does): oversized bodies never reach disk.
+    "config.limits.RequestBodyLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -214,6 +216,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # The form's other fields (file data does not count here) may take at most this much;
 # a larger body is refused before it is parsed. The cover's own cap is COVER_MAX_UPLOAD_BYTES.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Any request body above this is answered 413 before it is read (config/limits.py): a
+# cover plus the form's other fields. deploy/nginx/bookstore.conf allows slightly more.
+BOOKSTORE_MAX_REQUEST_BYTES = env.int("BOOKSTORE_MAX_REQUEST_BYTES", default=COVER_MAX_UPLOAD_BYTES + 1024 * 1024)
 
 # --- Forms ----------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
