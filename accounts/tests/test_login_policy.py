@@ -79,14 +79,15 @@ def test_lockout_from_one_address_does_not_lock_the_member_out_from_another(memb
     assert owner.session["_auth_user_id"] == str(member.pk)
 
 
-def test_forwarded_address_from_a_direct_client_does_not_escape_the_lockout(member, settings):
-    """Reached without the proxy, a client cannot pick a fresh address per attempt."""
+def test_forged_forwarded_addresses_from_a_direct_client_do_not_escape_the_per_address_limit(member, settings):
+    """Reached without the proxy, a client spraying passwords over many accounts cannot
+    name a fresh address per attempt in X-Forwarded-For."""
     settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
     client = Client(REMOTE_ADDR=ADDRESS_A)
-    for attempt in range(8):
+    for attempt in range(11):
         client.post(
             reverse("account_login"),
-            {"login": "alice", "password": f"wrong-{attempt}"},
+            {"login": f"member{attempt}", "password": "Summer2026!"},
             HTTP_X_FORWARDED_FOR=f"192.0.2.{attempt + 1}",
         )
     client.post(reverse("account_login"), {"login": "alice", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="192.0.2.99")
