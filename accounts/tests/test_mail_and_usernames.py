@@ -137,3 +137,14 @@ def test_a_member_cannot_attach_another_members_unverified_address(client, other
     assert response.status_code == 200
     assert not EmailAddress.objects.filter(user=mallory, email="carol@example.com").exists()
     assert "Confirmation email sent to carol@example.com" in response.content.decode()
+
+
+def test_migrate_puts_the_configured_domain_on_the_site_record(settings):
+    from django.contrib.sites.models import Site
+
+    from accounts.apps import sync_site
+
+    settings.BOOKSTORE_SITE_DOMAIN = "books.example.com"
+    sync_site()
+    site = Site.objects.get(pk=settings.SITE_ID)
+    assert (site.domain, site.name) == ("books.example.com", "books.example.com")
