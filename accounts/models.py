@@ -1,4 +1,5 @@
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from accounts.usernames import skeleton
@@ -18,6 +19,9 @@ class CustomUser(AbstractUser):
     def clean(self):
         super().clean()  # NFKC-normalises the username
         self.username_skeleton = skeleton(self.username)
+        look_alikes = CustomUser.objects.filter(username_skeleton=self.username_skeleton).exclude(pk=self.pk)
+        if look_alikes.exists():
+            raise ValidationError({"username": "That username looks too much like another member's."})
 
     def save(self, *args, **kwargs):
         self.username = self.normalize_username(self.username)

@@ -148,3 +148,18 @@ def test_migrate_puts_the_configured_domain_on_the_site_record(settings):
     sync_site()
     site = Site.objects.get(pk=settings.SITE_ID)
     assert (site.domain, site.name) == ("books.example.com", "books.example.com")
+
+
+def test_admin_cannot_add_a_look_alike_of_an_existing_member(member):
+    from accounts.forms import CustomUserCreationForm
+
+    form = CustomUserCreationForm(
+        data={
+            "username": "аlice",
+            "email": "x@example.com",
+            "password1": "x-long-pass-91",
+            "password2": "x-long-pass-91",
+        }
+    )
+    assert not form.is_valid()
+    assert "looks too much like" in str(form.errors["username"])
