@@ -5,6 +5,8 @@ import os
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 
 from books.models import Book
 
@@ -69,9 +71,16 @@ def post_raw(body_stream, *, length=None):
     else:
         environ["CONTENT_LENGTH"] = str(length)
     status = []
-    response = WSGIHandler()(environ, lambda code, headers, exc_info=None: status.append(code))
-    content = b"".join(response)
-    response.close()
+    # As Django's test client does: the request must not close the test's connection.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        response = WSGIHandler()(environ, lambda code, headers, exc_info=None: status.append(code))
+        content = b"".join(response)
+        response.close()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     return int(status[0].split()[0]), content.decode()
 
 
