@@ -73,6 +73,12 @@ screenshots: $(VENV)/.installed-dev
 	$(BIN)/pytest -m browser tests/browser
 	$(BIN)/python -m tests.browser.readme_screenshots
 
+.PHONY: bench-login
+# Median log-in answer times for a right password, a wrong one and an unknown member, on
+# allauth's log-in and the admin's (bench/login_timing.py).
+bench-login: $(VENV)/.installed-dev
+	$(BIN)/python bench/login_timing.py
+
 .PHONY: bench-covers
 # Cover pipeline vs Pillow's bare decode + re-encode on a 12 MP photo, and peak memory.
 bench-covers: $(VENV)/.installed

@@ -27,6 +27,9 @@ def _int(name: str, default: int) -> int:
 bind = os.environ.get("GUNICORN_BIND") or (
     f"0.0.0.0:{os.environ['PORT']}" if os.environ.get("PORT") else "127.0.0.1:8000"
 )
+# X-Forwarded-Proto (and -For) only from the local proxy (deploy/nginx/bookstore.conf);
+# the app applies the same rule with DJANGO_TRUSTED_PROXIES.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS") or "127.0.0.1,::1"
 workers = _int("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1)
 # More than one thread switches gunicorn to its gthread worker: a worker waiting on S3
 # during an upload still serves other requests.

@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Before anything reads a body (the CSRF check does): oversized bodies never reach disk.
+    "config.limits.RequestBodyLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -177,10 +179,10 @@ BOOKSTORE_PAGE_CACHE_MAX_SEARCHES = env.int("BOOKSTORE_PAGE_CACHE_MAX_SEARCHES",
 # --- Authentication (django-allauth) ------------------------------------------------
 AUTH_USER_MODEL = "accounts.CustomUser"
 SITE_ID = 1
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
-]
+# allauth's backend alone (accounts.backends; it subclasses ModelBackend for permissions): with
+# Django's ModelBackend first, a wrong password ran the hasher twice and a right one once,
+# so the answer's timing told them apart. Now every attempt runs it exactly once.
+AUTHENTICATION_BACKENDS = ["accounts.backends.AuthenticationBackend"]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
@@ -190,7 +192,18 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
-# allauth's default rate limits (log-in failures, sign-ups, password resets) stay on.
+# One log-in policy for every way in: /admin/login/ sends visitors to allauth's log-in
+# (config/urls.py). Failures count per client address and per (account, address) (the key
+# is made in accounts.adapter), so nobody can lock a member out from elsewhere. Other
+# actions keep allauth's defaults.
+ACCOUNT_RATE_LIMITS = {"login_failed": env.str("BOOKSTORE_LOGIN_FAILED_RATE", default="10/m/ip,5/5m/key")}
+# Mail links use this domain, never the Host header of the request that asked for them.
+BOOKSTORE_SITE_DOMAIN = env.str("BOOKSTORE_SITE_DOMAIN", default="")
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+# Sign-up with an address that exists must look like any other sign-up: allauth can hide
+# it only when the address has to be verified (production sets "mandatory").
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_FORMS = {"add_email": "accounts.forms.AddEmailForm"}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -245,6 +258,9 @@ COVER_THUMBNAIL_SIZE = (240, 360)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # The cap on the form's other fields (file data does not count); covers: COVER_MAX_UPLOAD_BYTES.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Any request body above this is answered 413 before it is read (config/limits.py): a
+# cover plus the form's other fields. deploy/nginx/bookstore.conf allows slightly more.
+BOOKSTORE_MAX_REQUEST_BYTES = env.int("BOOKSTORE_MAX_REQUEST_BYTES", default=COVER_MAX_UPLOAD_BYTES + 1024 * 1024)
 
 # --- Forms ----------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -288,6 +304,9 @@ if BEHIND_PROXY:
     # TLS ends at a proxy that sets this header (and strips it from what clients send);
     # trust it only when told to, or any client could claim to be on HTTPS.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# X-Forwarded-For is read only from these addresses (accounts.adapter): reached directly,
+# a client could name any address in it and escape the per-address log-in limits.
+BOOKSTORE_TRUSTED_PROXIES = env.list("DJANGO_TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
 # allauth rate-limits log-ins per client IP. Behind N proxies the client is the Nth
 # address from the right of X-Forwarded-For; left at 0 every client would share the
 # proxy's address, and so one rate limit.

@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
@@ -5,6 +6,10 @@ from django.urls import include, path
 
 from books import views as book_views
 from config import health
+
+# The admin has no log-in form of its own: it sends visitors to allauth's, so one rate limit
+# and lockout policy covers every way to log in.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]  # allauth documents this
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

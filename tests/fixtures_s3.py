@@ -3,28 +3,79 @@
 Not `mock_aws` patching: boto3 signs and sends real HTTP requests to a server on a free
 loopback port, so the whole stack is exercised. The server counts the requests it
 receives, so tests can assert how many a page render or an upload costs.
+
+Signatures are checked: the first server creates an IAM user with an access key through
+moto's IAM API, then moto runs with INITIAL_NO_AUTH_ACTION_COUNT=0, so a request signed
+with the wrong secret, region or signature version is refused as AWS would refuse it.
 """
 
+import hmac
 import itertools
+import json
 import threading
+from urllib.parse import parse_qs, urlencode
 
 import boto3
 import environ
 import pytest
+from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from moto import settings as moto_settings
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
 from covers.storage import media_storage
 
-ACCESS_KEY = "test-access-key"  # moto accepts any key; these are not credentials
-SECRET_KEY = "test-secret-key"
 REGION = "us-east-1"
+_S3_ONLY = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+_credentials = {}  # the IAM user's keys, made once per process (moto's backends are global)
 
 
 ACCESS_DENIED = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>'
 )
+
+
+SIGNATURE_DOES_NOT_MATCH = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SignatureDoesNotMatch</Code>'
+    b"<Message>The request signature we calculated does not match the signature you provided.</Message></Error>"
+)
+
+
+def _check_presigned(environ_):
+    """Checks a presigned URL's signature, then signs the request again in a header for moto.
+
+    moto checks Authorization headers only (a presigned GET would fail inside it), so the
+    query signature is recomputed here with botocore from the IAM user's secret.
+    """
+    query = parse_qs(environ_.get("QUERY_STRING", ""), keep_blank_values=True)
+    credential = query.get("X-Amz-Credential", [""])[0].split("/")
+    if len(credential) != 5 or credential[0] != access_key():
+        return False
+    operation = {name: values[0] for name, values in query.items() if not name.startswith("X-Amz-")}
+    host = environ_["HTTP_HOST"]
+    raw_path = environ_.get("RAW_URI", environ_.get("REQUEST_URI", "")).split("?", 1)[0]
+    url = f"http://{host}{raw_path}" + (f"?{urlencode(operation)}" if operation else "")
+    credentials = Credentials(access_key(), secret_key())
+
+    presigned = AWSRequest(method=environ_["REQUEST_METHOD"], url=url, headers={"host": host})
+    presigned.context["timestamp"] = query["X-Amz-Date"][0]
+    signer = S3SigV4QueryAuth(credentials, "s3", credential[2], expires=int(query["X-Amz-Expires"][0]))
+    signer._modify_request_before_signing(presigned)
+    expected = signer.signature(signer.string_to_sign(presigned, signer.canonical_request(presigned)), presigned)
+    if not hmac.compare_digest(expected, query["X-Amz-Signature"][0]):
+        return False
+
+    resigned = AWSRequest(method=environ_["REQUEST_METHOD"], url=url, headers={"host": host})
+    S3SigV4Auth(credentials, "s3", credential[2]).add_auth(resigned)
+    environ_["QUERY_STRING"] = urlencode(operation)
+    for name in ("RAW_URI", "REQUEST_URI"):
+        environ_[name] = raw_path + (f"?{environ_['QUERY_STRING']}" if operation else "")
+    for header, value in resigned.headers.items():
+        environ_["HTTP_" + header.upper().replace("-", "_")] = value
+    return True
 
 
 class S3Server(ThreadedMotoServer):
@@ -39,6 +90,27 @@ class S3Server(ThreadedMotoServer):
         self.requests = []
         self.refusals = []
         self._lock = threading.Lock()
+
+    def start(self):
+        super().start()
+        if not _credentials:
+            _credentials.update(self._create_iam_user())
+        moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+
+    def _create_iam_user(self):
+        """The app's keys, made as an operator would make them (moto's IAM, before auth is on)."""
+        moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")
+        iam = boto3.client(
+            "iam",
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id="bootstrap",  # accepted only while auth is still off
+            aws_secret_access_key="bootstrap",  # noqa: S106
+            region_name=REGION,
+        )
+        iam.create_user(UserName="bookstore-tests")
+        iam.put_user_policy(UserName="bookstore-tests", PolicyName="s3", PolicyDocument=_S3_ONLY)
+        key = iam.create_access_key(UserName="bookstore-tests")["AccessKey"]
+        return {"access_key": key["AccessKeyId"], "secret_key": key["SecretAccessKey"]}
 
     def refuse(self, method, key_part):
         with self._lock:
@@ -55,6 +127,9 @@ class S3Server(ThreadedMotoServer):
             if refused:
                 start_response("403 Forbidden", [("Content-Type", "application/xml")])
                 return [ACCESS_DENIED]
+            if "X-Amz-Signature=" in environ_.get("QUERY_STRING", "") and not _check_presigned(environ_):
+                start_response("403 Forbidden", [("Content-Type", "application/xml")])
+                return [SIGNATURE_DOES_NOT_MATCH]
             return app(environ_, start_response)
 
         self._server = make_server(self._ip_address, self._port, counting_app, True, request_handler=MotoRequestHandler)
@@ -75,10 +150,19 @@ class S3Server(ThreadedMotoServer):
         return boto3.client(
             "s3",
             endpoint_url=self.endpoint_url,
-            aws_access_key_id=ACCESS_KEY,
-            aws_secret_access_key=SECRET_KEY,
+            aws_access_key_id=access_key(),
+            aws_secret_access_key=secret_key(),
             region_name=REGION,
         )
+
+
+def access_key():
+    """The IAM user's access key id; a placeholder until a server has started (settings-only tests)."""
+    return _credentials.get("access_key", "no-server-started")
+
+
+def secret_key():
+    return _credentials.get("secret_key", "no-server-started")
 
 
 def s3_environment(endpoint_url, bucket, **extra):
@@ -86,8 +170,8 @@ def s3_environment(endpoint_url, bucket, **extra):
     return {
         "AWS_STORAGE_BUCKET_NAME": bucket,
         "AWS_S3_ENDPOINT_URL": endpoint_url,
-        "AWS_ACCESS_KEY_ID": ACCESS_KEY,
-        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+        "AWS_ACCESS_KEY_ID": access_key(),
+        "AWS_SECRET_ACCESS_KEY": secret_key(),
         "AWS_S3_REGION_NAME": REGION,
         "AWS_S3_ADDRESSING_STYLE": "path",
         **extra,

@@ -182,8 +182,10 @@ def test_two_app_servers_share_sessions_covers_and_database(services, tmp_path, 
         {**env, "SCALEOUT_PASSWORD": PASSWORD},
         "shell",
         "-c",
-        "import os; from accounts.models import CustomUser; "
-        "CustomUser.objects.create_user('alice', 'alice@example.com', os.environ['SCALEOUT_PASSWORD'])",
+        "import os; from accounts.models import CustomUser; from allauth.account.models import EmailAddress; "
+        "alice = CustomUser.objects.create_user('alice', 'alice@example.com', os.environ['SCALEOUT_PASSWORD']); "
+        # Production makes verification mandatory: alice confirmed her address long ago.
+        "EmailAddress.objects.create(user=alice, email=alice.email, verified=True, primary=True)",
         check=True,
     )
     prepared = time.monotonic() - started

@@ -17,7 +17,7 @@ from books.models import Book
 from covers.files import STORAGE_UNAVAILABLE
 from covers.storage import MediaStorage
 from tests.factories import cover_upload
-from tests.fixtures_s3 import ACCESS_KEY, SECRET_KEY, S3Server, s3_environment, storage_from_environment
+from tests.fixtures_s3 import S3Server, access_key, s3_environment, secret_key, storage_from_environment
 from tests.servers import closed_port
 
 pytestmark = pytest.mark.django_db
@@ -266,8 +266,8 @@ def test_upload_to_a_dead_endpoint_is_a_form_error_and_writes_no_row(dead_endpoi
     assert not Book.objects.filter(title="Parable of the Sower").exists()
     failures = [record for record in caplog.records if record.name == "covers.files"]
     assert failures and "Could not connect to the endpoint URL" in failures[0].getMessage()
-    assert SECRET_KEY not in caplog.text
-    assert ACCESS_KEY not in caplog.text
+    assert secret_key() not in caplog.text
+    assert access_key() not in caplog.text
     assert "Signature" not in caplog.text
 
 
@@ -341,3 +341,31 @@ def test_content_security_policy_allows_the_origin_cover_urls_point_at(environme
     url = urlsplit(S3Storage(**config["OPTIONS"]).url("covers/x.jpg"))
 
     assert MediaStorage.from_entry(config).origins == (f"{url.scheme}://{url.netloc}",)
+
+
+def test_upload_signed_with_a_wrong_secret_is_a_form_error_and_writes_no_row(s3_storage, member_client):
+    """The S3 server checks signatures, so a wrongly signing app cannot pass these tests."""
+    s3_storage.configure(AWS_SECRET_ACCESS_KEY="not-the-secret-of-this-key")
+
+    response = member_client.post(
+        "/books/create/",
+        {"title": "Lilith's Brood", "author": "Octavia E. Butler", "price": "10.00", "cover": cover_upload()},
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert not Book.objects.filter(title="Lilith's Brood").exists()
+    assert s3_storage.stored_keys() == []
+
+
+def test_cover_url_signed_with_a_wrong_secret_is_refused(s3_storage, member_client):
+    """Presigned URLs are checked too (the fixture does it: moto checks only headers)."""
+    import requests
+
+    book = add_book(member_client, title="Adulthood Rites")
+    good_url = Book.objects.get(pk=book.pk).cover.url
+    s3_storage.configure(AWS_SECRET_ACCESS_KEY="not-the-secret-of-this-key")
+    bad_url = Book.objects.get(pk=book.pk).cover.url
+
+    assert requests.get(good_url, timeout=10).status_code == 200
+    assert requests.get(bad_url, timeout=10).status_code == 403
