@@ -8,7 +8,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.db.models import Aggregate, Avg, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Aggregate, Avg, Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Lower, Round
 from django.urls import reverse
 
@@ -86,10 +86,16 @@ def review_stats_expressions() -> dict[str, Any]:
     the same five stars ten times counts once. Rounded here, in SQL, and nowhere else.
     """
     reviews = Review.objects.filter(book=OuterRef("pk")).order_by().values("book")
-    newer_rating_by_same_author = Review.objects.filter(
-        book=OuterRef("book"), author=OuterRef("author"), rating__isnull=False, pk__gt=OuterRef("pk")
+    # Each member's newest rated review: one GROUP BY over the book's (book, author, id)
+    # index, not a NOT EXISTS probe per review (5,000 probes outran the statement timeout).
+    latest_per_member = (
+        Review.objects.filter(book=OuterRef(OuterRef("pk")), rating__isnull=False)
+        .order_by()
+        .values("author")
+        .annotate(latest=Max("id"))
+        .values("latest")
     )
-    counted = reviews.filter(rating__isnull=False).filter(~Exists(newer_rating_by_same_author))
+    counted = reviews.filter(pk__in=latest_per_member)
 
     def per_book(queryset: QuerySet[Review, Any], aggregate: Aggregate) -> Subquery:
         return Subquery(queryset.annotate(value=aggregate).values("value"))

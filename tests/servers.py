@@ -83,3 +83,18 @@ def closed_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def sign_in(base_url, username="carol", password="correct-horse-battery"):  # noqa: S107 - test members only
+    """A requests session logged in to a running server through its log-in form."""
+    import requests
+
+    session = requests.Session()
+    session.get(f"{base_url}/accounts/login/", timeout=10)
+    response = session.post(
+        f"{base_url}/accounts/login/",
+        data={"login": username, "password": password, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+        timeout=10,
+    )
+    assert "Signed in as" in response.text, f"{username} could not log in to {base_url}"
+    return session

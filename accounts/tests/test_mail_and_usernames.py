@@ -119,7 +119,7 @@ def test_sign_up_with_a_registered_address_looks_like_any_other(client, member, 
 
 
 def test_production_example_makes_address_verification_mandatory():
-    from config.tests.production import settings_under
+    from tests.production import settings_under
 
     assert settings_under(example_environment(), "ACCOUNT_EMAIL_VERIFICATION") == {
         "ACCOUNT_EMAIL_VERIFICATION": "mandatory"

@@ -19,7 +19,7 @@ from books import cache as page_cache
 from books.models import Book
 from tests import services
 from tests.factories import BookFactory, ReviewFactory
-from tests.servers import Gunicorn, manage
+from tests.servers import Gunicorn, manage, sign_in
 
 LIST = reverse("book_list")
 ROOT = Path(__file__).resolve().parents[2]
@@ -243,22 +243,6 @@ def two_servers(tmp_path):
             shared.delete(key)
 
 
-def _sign_in(base_url):
-    session = requests.Session()
-    session.get(f"{base_url}/accounts/login/", timeout=10)
-    response = session.post(
-        f"{base_url}/accounts/login/",
-        data={
-            "login": "carol",
-            "password": "correct-horse-battery",
-            "csrfmiddlewaretoken": session.cookies["csrftoken"],
-        },
-        timeout=10,
-    )
-    assert "Signed in as" in response.text
-    return session
-
-
 def test_a_write_on_one_server_shows_on_the_other_servers_next_request(two_servers):
     (server_a, server_b), env = two_servers
     for server in (server_a, server_b):
@@ -267,7 +251,7 @@ def test_a_write_on_one_server_shows_on_the_other_servers_next_request(two_serve
         assert warm.headers.get("X-Page-Cache") == "hit"
         assert "No reviews yet" in warm.text
 
-    member = _sign_in(server_a)
+    member = sign_in(server_a)
     book_url = re.search(r'href="(/books/[0-9a-f-]{36}/)"', requests.get(f"{server_b}/books/", timeout=10).text)[1]
     requests.get(f"{server_b}{book_url}", timeout=10)  # cached on B before the review
     posted = member.post(
@@ -361,7 +345,7 @@ def test_a_page_reads_the_catalogue_version_once(client, caching, member, django
 
 def test_a_review_edited_or_deleted_on_one_server_shows_on_the_others_next_request(two_servers):
     (server_a, server_b), _env = two_servers
-    member = _sign_in(server_a)
+    member = sign_in(server_a)
     book_url = re.search(r'href="(/books/[0-9a-f-]{36}/)"', requests.get(f"{server_b}/books/", timeout=10).text)[1]
     token = {"csrfmiddlewaretoken": member.cookies["csrftoken"]}
     member.post(

@@ -8,11 +8,8 @@ server does. The app runs in gunicorn with config/gunicorn.conf.py where process
 
 import concurrent.futures
 import json
-import os
 import re
 import secrets
-import subprocess
-import sys
 import uuid
 
 import psycopg
@@ -22,7 +19,9 @@ from django.test import Client
 from django.urls import reverse
 
 from books.models import Review
-from tests.outage import ROOT, Blackhole, ProductionGunicorn, RedisServer, redis_caches
+from tests.outage import Blackhole, ProductionGunicorn, RedisServer, redis_caches
+from tests.production import bare_environment
+from tests.servers import manage, sign_in
 from tests.services import postgres_server, postgres_url
 
 LIST = reverse("book_list")
@@ -94,7 +93,7 @@ def pg_database(tmp_path_factory):
     url = postgres_url(pg, name)
     env = app_env(url, tmp_path_factory.mktemp("setup"))
     try:
-        manage(env, "migrate", "--noinput")
+        manage(env, "migrate", "--noinput", check=True)
         manage(
             env,
             "shell",
@@ -102,6 +101,7 @@ def pg_database(tmp_path_factory):
             "from accounts.models import CustomUser; from books.models import Book; "
             "u = CustomUser.objects.create_user('carol', 'carol@example.com', 'correct-horse-battery'); "
             "Book.objects.create(title='Parable of the Sower', author='Octavia E. Butler', price=9, creator=u)",
+            check=True,
         )
         yield {"url": url, "pg": pg, "name": name}
     finally:
@@ -110,44 +110,16 @@ def pg_database(tmp_path_factory):
 
 
 def app_env(database_url, tmp_path, **extra):
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "LANG": "C.UTF-8",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DJANGO_READ_DOT_ENV": "false",
-        "DJANGO_DEBUG": "true",  # static files without collectstatic; nothing else depends on it here
-        "DJANGO_SECRET_KEY": "outage-test-only",
-        "DJANGO_LOG_FORMAT": "json",
-        "DATABASE_URL": database_url,
-        "DJANGO_MEDIA_ROOT": str(tmp_path / "media"),
-        "GUNICORN_WORKERS": "1",
-        "GUNICORN_THREADS": "2",
+    return bare_environment(
+        DJANGO_DEBUG="true",  # static files without collectstatic; nothing else depends on it here
+        DJANGO_SECRET_KEY="outage-test-only",
+        DJANGO_LOG_FORMAT="json",
+        DATABASE_URL=database_url,
+        DJANGO_MEDIA_ROOT=str(tmp_path / "media"),
+        GUNICORN_WORKERS="1",
+        GUNICORN_THREADS="2",
         **extra,
-    }
-    return {name: value for name, value in env.items() if value is not None}
-
-
-def manage(env, *args):
-    subprocess.run(  # noqa: S603 - our own manage.py, fixed arguments
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, timeout=300
     )
-
-
-def sign_in(base_url):
-    session = requests.Session()
-    session.get(f"{base_url}/accounts/login/", timeout=10)
-    response = session.post(
-        f"{base_url}/accounts/login/",
-        data={
-            "login": "carol",
-            "password": "correct-horse-battery",
-            "csrfmiddlewaretoken": session.cookies["csrftoken"],
-        },
-        timeout=10,
-    )
-    assert "Signed in as" in response.text
-    return session
 
 
 FAULTS = {
