@@ -1,5 +1,6 @@
 """Django's test runner, for `manage.py test` on a machine with only the runtime dependencies."""
 
+import logging
 import re
 import unittest
 from pathlib import Path
@@ -15,6 +16,11 @@ class AppTestRunner(DiscoverRunner):
     The suite's pytest modules sit beside the apps' Django TestCases; a reader who installed
     only `requirements.txt` should see the TestCases run, not thirty import errors.
     """
+
+    def setup_test_environment(self, **kwargs: Any) -> None:
+        super().setup_test_environment(**kwargs)
+        # One JSON line per request is for production logs, not for a reader's test run.
+        logging.getLogger("bookstore.request").setLevel(logging.WARNING)
 
     def build_suite(self, *args: Any, **kwargs: Any) -> unittest.TestSuite:
         suite = super().build_suite(*args, **kwargs)
