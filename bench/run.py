@@ -36,7 +36,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: the project's own packages
 
-from tests.servers import Gunicorn  # noqa: E402 - needs the path above
+from tests import servers  # noqa: E402 - needs the path above
+from tests.servers import Gunicorn  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "10000,100000").split(",")]
@@ -120,15 +121,8 @@ def seed(env, kind, size, reviews):
 
 
 def sign_in(base):
-    session = requests.Session()
-    session.get(f"{base}/accounts/login/", timeout=30)
-    response = session.post(
-        f"{base}/accounts/login/",
-        data={"login": MEMBER, "password": PASSWORD, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
-        timeout=30,
-    )
-    if "Signed in as" not in response.text:
-        raise RuntimeError("could not sign the bench member in")
+    """The bench member's session cookie, for wrk."""
+    session = servers.sign_in(base, MEMBER, PASSWORD, timeout=30)
     return f"sessionid={session.cookies['sessionid']}"
 
 

@@ -85,16 +85,29 @@ def closed_port():
         return probe.getsockname()[1]
 
 
-def sign_in(base_url, username="carol", password="correct-horse-battery"):  # noqa: S107 - test members only
+def seed_member_with_a_book(env):
+    """carol, whom sign_in() logs in, and one book of hers, in the database `env` names."""
+    manage(
+        env,
+        "shell",
+        "-c",
+        "from accounts.models import CustomUser; from books.models import Book; "
+        "u = CustomUser.objects.create_user('carol', 'carol@example.com', 'correct-horse-battery'); "
+        "Book.objects.create(title='Parable of the Sower', author='Octavia E. Butler', price=9, creator=u)",
+        check=True,
+    )
+
+
+def sign_in(base_url, username="carol", password="correct-horse-battery", timeout=10):  # noqa: S107 - test members
     """A requests session logged in to a running server through its log-in form."""
     import requests
 
     session = requests.Session()
-    session.get(f"{base_url}/accounts/login/", timeout=10)
+    session.get(f"{base_url}/accounts/login/", timeout=timeout)
     response = session.post(
         f"{base_url}/accounts/login/",
         data={"login": username, "password": password, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
-        timeout=10,
+        timeout=timeout,
     )
     assert "Signed in as" in response.text, f"{username} could not log in to {base_url}"
     return session

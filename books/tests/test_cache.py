@@ -19,7 +19,7 @@ from books import cache as page_cache
 from books.models import Book
 from tests import services
 from tests.factories import BookFactory, ReviewFactory
-from tests.servers import Gunicorn, manage, sign_in
+from tests.servers import Gunicorn, manage, seed_member_with_a_book, sign_in
 
 LIST = reverse("book_list")
 ROOT = Path(__file__).resolve().parents[2]
@@ -222,15 +222,7 @@ def two_servers(tmp_path):
     for name in ("AWS_STORAGE_BUCKET_NAME", "AWS_S3_ENDPOINT_URL", "PYTEST_CURRENT_TEST"):
         env.pop(name, None)
     manage(env, "migrate", "--noinput", check=True)
-    manage(
-        env,
-        "shell",
-        "-c",
-        "from accounts.models import CustomUser; from books.models import Book; "
-        "u = CustomUser.objects.create_user('carol', 'carol@example.com', 'correct-horse-battery'); "
-        "Book.objects.create(title='Parable of the Sower', author='Octavia E. Butler', price=9, creator=u)",
-        check=True,
-    )
+    seed_member_with_a_book(env)
     servers = []
     try:
         for name in ("a", "b"):

@@ -21,7 +21,7 @@ from django.urls import reverse
 from books.models import Review
 from tests.outage import Blackhole, ProductionGunicorn, RedisServer, redis_caches
 from tests.production import bare_environment
-from tests.servers import manage, sign_in
+from tests.servers import manage, seed_member_with_a_book, sign_in
 from tests.services import postgres_server, postgres_url
 
 LIST = reverse("book_list")
@@ -94,15 +94,7 @@ def pg_database(tmp_path_factory):
     env = app_env(url, tmp_path_factory.mktemp("setup"))
     try:
         manage(env, "migrate", "--noinput", check=True)
-        manage(
-            env,
-            "shell",
-            "-c",
-            "from accounts.models import CustomUser; from books.models import Book; "
-            "u = CustomUser.objects.create_user('carol', 'carol@example.com', 'correct-horse-battery'); "
-            "Book.objects.create(title='Parable of the Sower', author='Octavia E. Butler', price=9, creator=u)",
-            check=True,
-        )
+        seed_member_with_a_book(env)
         yield {"url": url, "pg": pg, "name": name}
     finally:
         with psycopg.connect(**pg, autocommit=True) as conn:
