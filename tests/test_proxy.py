@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.production import bare_environment
+from tests.servers import manage
 from tests.services import redis_client, redis_url, unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,35 +94,27 @@ def site(tmp_path_factory):
     redis = redis_client()
     work = tmp_path_factory.mktemp("proxy")
     prefix = f"bookstore-proxy-{uuid.uuid4().hex[:8]}"
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "LANG": "C.UTF-8",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DJANGO_READ_DOT_ENV": "false",
-        "DJANGO_SECRET_KEY": "proxy-test-" + uuid.uuid4().hex,
-        "DJANGO_ALLOWED_HOSTS": HOST,
-        "DATABASE_URL": f"sqlite:///{work / 'db.sqlite3'}",
-        "REDIS_URL": redis_url(),
-        "DJANGO_CACHE_PREFIX": prefix,
-        "DJANGO_MEDIA_ROOT": str(work / "media"),
-        "DJANGO_BEHIND_PROXY": "true",
-        "DJANGO_TRUSTED_PROXY_COUNT": "1",
-        "DJANGO_SECURE_SSL_REDIRECT": "true",
-        "BOOKSTORE_SITE_DOMAIN": HOST,
-        "GUNICORN_WORKERS": "1",
-        "GUNICORN_THREADS": "2",
-        "AWS_CONFIG_FILE": "/nonexistent/bookstore-tests/aws-config",
-        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/bookstore-tests/aws-credentials",
-    }
-    manage = [sys.executable, "manage.py"]
-    for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
-        subprocess.run([*manage, *command], cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)  # noqa: S603
+    env = bare_environment(
+        DJANGO_SECRET_KEY="proxy-test-" + uuid.uuid4().hex,
+        DJANGO_ALLOWED_HOSTS=HOST,
+        DATABASE_URL=f"sqlite:///{work / 'db.sqlite3'}",
+        REDIS_URL=redis_url(),
+        DJANGO_CACHE_PREFIX=prefix,
+        DJANGO_MEDIA_ROOT=str(work / "media"),
+        DJANGO_BEHIND_PROXY="true",
+        DJANGO_TRUSTED_PROXY_COUNT="1",
+        DJANGO_SECURE_SSL_REDIRECT="true",
+        BOOKSTORE_SITE_DOMAIN=HOST,
+        GUNICORN_WORKERS="1",
+        GUNICORN_THREADS="2",
+    )
+    manage(env, "migrate", "--noinput", check=True)
+    manage(env, "collectstatic", "--noinput", check=True)
     create_member = (
         "from accounts.models import CustomUser; "
         f"CustomUser.objects.create_user('alice', 'alice@example.com', {PASSWORD!r})"
     )
-    subprocess.run([*manage, "shell", "-c", create_member], cwd=ROOT, env=env, check=True, timeout=120)  # noqa: S603
+    manage(env, "shell", "-c", create_member, check=True)
 
     apps = [AppServer(env, work / f"app{number}.log") for number in (1, 2)]
     http_port, https_port = free_port(), free_port()
