@@ -116,6 +116,19 @@ class CataloguePaginator(_BookPaginator):
         return Page(self.queryset.filter(pk__in=ids), number, self)
 
 
+class CachedCountPaginator(_ReviewPaginator):
+    """A paginator whose count is cached per catalogue version; its page is a lazy slice,
+    so a page whose list comes from the fragment cache never fetches its rows."""
+
+    def __init__(self, object_list: QuerySet[Review], per_page: int, *, count_label: str, **kwargs: Any) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self.count_label = count_label
+
+    @cached_property
+    def count(self) -> int:
+        return cache.cached_count(self.object_list, self.count_label)
+
+
 class BookListView(ListView):
     """The catalogue and search results, sorted, a page at a time."""
 
@@ -336,16 +349,24 @@ MEMBER_REVIEWS_PER_PAGE = Review.REVIEWS_PER_PAGE
 
 @require_http_methods(["GET", "HEAD"])
 def member_detail(request: HttpRequest, username: str) -> HttpResponse:
-    """A member's public page: the books they added and the reviews they wrote, newest first."""
+    """A member's public page: the books they added and the reviews they wrote, newest first.
+
+    Like a book's page, it costs the same at 3 reviews as at 5,000: both counts are cached
+    per catalogue version, and both lists are template fragments under that version, so a
+    warm page fetches only the member.
+    """
     member = get_object_or_404(get_user_model(), username=username)
-    books = Paginator(
-        Book.objects.for_cards().filter(creator=member).order_by("-created_at", "-id"), MEMBER_BOOKS_PER_PAGE
+    books = CataloguePaginator(
+        Book.objects.for_cards().filter(creator=member).order_by("-created_at", "-id"),
+        MEMBER_BOOKS_PER_PAGE,
+        count_label=f"member-books:{member.pk}",
     ).get_page(request.GET.get("books_page"))
-    reviews = Paginator(
+    reviews = CachedCountPaginator(
         member.reviews.select_related("book")
         .only("id", "review", "rating", "created_at", "author_id", "book__id", "book__title", "book__author")
         .order_by("-id"),
         MEMBER_REVIEWS_PER_PAGE,
+        count_label=f"member-reviews:{member.pk}",
     ).get_page(request.GET.get("reviews_page"))
     context = {
         "member": member,
@@ -355,5 +376,6 @@ def member_detail(request: HttpRequest, username: str) -> HttpResponse:
         "reviews_page_range": reviews.paginator.get_elided_page_range(reviews.number, on_each_side=2, on_ends=1),
         "books_query": urlencode({"reviews_page": reviews.number}),
         "reviews_query": urlencode({"books_page": books.number}),
+        **cache.fragment_context(),
     }
     return render(request, "books/member_detail.html", context)
