@@ -122,11 +122,12 @@ class CachedCountPaginator(_ReviewPaginator):
 
     def __init__(self, object_list: QuerySet[Review], per_page: int, *, count_label: str, **kwargs: Any) -> None:
         super().__init__(object_list, per_page, **kwargs)
+        self.queryset = object_list
         self.count_label = count_label
 
     @cached_property
     def count(self) -> int:
-        return cache.cached_count(self.object_list, self.count_label)
+        return cache.cached_count(self.queryset, self.count_label)
 
 
 class BookListView(ListView):
