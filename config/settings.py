@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "config.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside the page cache: a cached page, too, answers If-None-Match with 304.
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -174,6 +176,11 @@ BOOKSTORE_PAGE_CACHE = env.bool("BOOKSTORE_PAGE_CACHE", default=bool(REDIS_URL))
 BOOKSTORE_PAGE_CACHE_SECONDS = env.int("BOOKSTORE_PAGE_CACHE_SECONDS", default=60)
 # What bounds the page cache whatever URLs arrive: list pages past this number are not
 # cached, nor more than this many distinct searches per catalogue version.
+# HTTP caching of anonymous pages by a CDN or reverse proxy (Cache-Control s-maxage and
+# stale-while-revalidate; browsers revalidate every time with the ETag). Both together stay
+# within half a signed cover URL's lifetime (books.cache.shared_cache_control).
+BOOKSTORE_SHARED_CACHE_SECONDS = env.int("BOOKSTORE_SHARED_CACHE_SECONDS", default=10)
+BOOKSTORE_STALE_WHILE_REVALIDATE_SECONDS = env.int("BOOKSTORE_STALE_WHILE_REVALIDATE_SECONDS", default=30)
 BOOKSTORE_PAGE_CACHE_MAX_PAGE = env.int("BOOKSTORE_PAGE_CACHE_MAX_PAGE", default=20)
 BOOKSTORE_PAGE_CACHE_MAX_SEARCHES = env.int("BOOKSTORE_PAGE_CACHE_MAX_SEARCHES", default=500)
 
