@@ -117,7 +117,7 @@ def _patch_http_caching(request: HttpRequest, response: HttpResponseBase) -> Non
         return
     if _may_store(request, response):
         if not response.has_header("ETag"):
-            set_response_etag(response)  # type: ignore[arg-type]  # not streaming: has content
+            set_response_etag(response)
         patch_cache_control(response, public=True, max_age=0, **shared_cache_control())
     else:
         patch_cache_control(response, private=True, no_cache=True)
