@@ -1,5 +1,6 @@
 """Small presentation helpers for the templates."""
 
+import zlib
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
@@ -21,3 +22,12 @@ def stars(value: object) -> str:
     filled = int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     filled = max(0, min(MAX_STARS, filled))
     return "★" * filled + "☆" * (MAX_STARS - filled)
+
+
+COVER_TINTS = 8
+
+
+@register.filter
+def cover_tint(title: object) -> int:
+    """One of the designed covers' tints (CSS .cover-tint-0 to -7), the same for a title every time."""
+    return zlib.crc32(str(title).casefold().encode()) % COVER_TINTS
