@@ -24,10 +24,10 @@ def stars(value: object) -> str:
     return "★" * filled + "☆" * (MAX_STARS - filled)
 
 
-COVER_TINTS = 8
+COVER_TINTS = 12
 
 
 @register.filter
 def cover_tint(title: object) -> int:
-    """One of the designed covers' tints (CSS .cover-tint-0 to -7), the same for a title every time."""
+    """One of the designed covers' tints (CSS .cover-tint-0 to -11), the same for a title every time."""
     return zlib.crc32(str(title).casefold().encode()) % COVER_TINTS

@@ -16,7 +16,6 @@ from PIL import Image, ImageChops
 from books.models import Book, Review
 from tests.browser.steps import book_with_cover, field
 from tests.factories import BookFactory, UserFactory
-from tests.fixtures_browser import SCREENSHOTS
 
 pytestmark = pytest.mark.browser
 
@@ -44,8 +43,12 @@ CATALOGUE = [
     ("The Summer Book", "Tove Jansson, translated from the Swedish by Thomas Teal", "11.50", None),
 ]
 REVIEWS = [
-    ("bruno", 5, "Cold, strange and warm at once. The journey across the ice is one of the best passages "
-     "I have read in any novel, and the ending stayed with me for weeks."),
+    (
+        "bruno",
+        5,
+        "Cold, strange and warm at once. The journey across the ice is one of the best passages "
+        "I have read in any novel, and the ending stayed with me for weeks.",
+    ),
     ("chiara", 4, "Slow to start: the first chapters are all names and customs. Worth it."),
     ("dmitri", 3, "Beautifully written, though I never quite believed in the politics."),
 ]
@@ -117,7 +120,8 @@ def sign_in(context, site, username):
     client = Client()
     client.force_login(UserFactory(username=username))
     host = site.url.split("//", 1)[1].split(":")[0]
-    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "domain": host, "path": "/"}])
+    session = client.cookies["sessionid"].value
+    context.add_cookies([{"name": "sessionid", "value": session, "domain": host, "path": "/"}])
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
