@@ -88,6 +88,49 @@ def settle(page):
     )
 
 
+def assert_list_layout(page, size):
+    """Cards of a row share their height and price line; on a phone, six books or more fit a screen."""
+    boxes = page.evaluate(
+        """() => [...document.querySelectorAll("article.book-card")].map((card) => {
+             const box = card.getBoundingClientRect();
+             const title = card.querySelector(".book-card-title");
+             return { top: box.top, bottom: box.bottom, height: box.height,
+                      price: card.querySelector(".book-card-price").getBoundingClientRect().top,
+                      titleLines: Math.round(title.getBoundingClientRect().height
+                                             / parseFloat(getComputedStyle(title).lineHeight)) };
+           })"""
+    )
+    assert max(box["titleLines"] for box in boxes) <= 2, "titles are clamped to two lines"
+    if size == "desktop":
+        first_row = [box for box in boxes if box["top"] == boxes[0]["top"]]
+        assert len(first_row) == 6
+        assert len({round(box["height"]) for box in first_row}) == 1, "equal heights"
+        assert len({round(box["price"]) for box in first_row}) == 1, "prices on one line"
+    else:
+        on_screen = [box for box in boxes if box["bottom"] <= SIZES["phone"]["height"]]
+        assert len(on_screen) >= 6, f"{len(on_screen)} books on the first phone screen"
+
+
+def review_line_length(page):
+    """The most characters on one line of the longest review, counted where the browser broke them."""
+    return page.evaluate(
+        """() => {
+             const bodies = [...document.querySelectorAll(".review-body")];
+             const body = bodies.sort((a, b) => b.textContent.length - a.textContent.length)[0];
+             const text = body.firstChild;
+             const range = document.createRange();
+             const lines = new Map();
+             for (let index = 0; index < text.length; index++) {
+               range.setStart(text, index);
+               range.setEnd(text, index + 1);
+               const top = Math.round(range.getBoundingClientRect().top);
+               lines.set(top, (lines.get(top) || 0) + 1);
+             }
+             return Math.max(...lines.values());
+           }"""
+    )
+
+
 def changed_share(shot: Image.Image, reference: Image.Image) -> tuple[float, Image.Image]:
     difference = ImageChops.difference(shot.convert("RGB"), reference.convert("RGB"))
     strongest = ImageChops.lighter(ImageChops.lighter(*difference.split()[:2]), difference.split()[2])
@@ -140,6 +183,13 @@ def test_pages_look_as_the_references(page, context, site, transactional_db, pag
         for name, url in [("home", "/"), ("list", "/books/"), ("detail", book.get_absolute_url())]:
             page.goto(url)
             shoot(name, scheme)
+            if name == "list" and scheme == "light":
+                assert_list_layout(page, size)
+            if name == "detail" and scheme == "light":
+                assert review_line_length(page) <= 75, "reviews read at most about 75 characters a line"
+                fold = SIZES[size]["height"]
+                for part in (".book-title", ".book-rating", ".book-price"):
+                    assert page.locator(part).first.bounding_box()["y"] < fold - 40, f"{part} above the fold"
         page_problems.expect_console_error(r"status of 404")
         page.goto("/books/no-such-page/")
         shoot("error", scheme)
