@@ -41,6 +41,9 @@ def test_phone_visitor_opens_the_menu_by_keyboard_and_searches(page, site, trans
     assert thumbnail_box["x"] + thumbnail_box["width"] <= title["x"], "the thumbnail beside the title"
     assert card["height"] < 844 / 6, "at least six books a screen"
     screenshot("phone-search-results")
+    expect(page.get_by_role("button", name="Sort")).to_be_hidden()
+    page.get_by_label("Sort by").select_option("price")  # applies on change, keeping the search
+    expect(page).to_have_url(re.compile(r"\?q=left\+hand&sort=price$"))
 
     page.locator("article.book-card a").click()
     cover = page.get_by_role("img", name="Cover of The Left Hand of Darkness")
