@@ -25,7 +25,7 @@ SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "hei
 # A pixel counts as changed past this difference in any channel (font antialiasing stays under it)...
 PIXEL_THRESHOLD = 48
 # ...and a page as changed when more than this share of its pixels did.
-CHANGED_SHARE = 0.004
+CHANGED_SHARE = 0.001
 
 # (title, author, price, cover colour or None): newest first on the list.
 CATALOGUE = [
