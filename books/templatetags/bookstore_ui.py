@@ -1,6 +1,7 @@
 """Small presentation helpers for the templates."""
 
 import json
+import zlib
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -63,3 +64,12 @@ def book_json_ld(book: Any, request: HttpRequest) -> SafeString:
         }
     payload = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(_JSON_SCRIPT_ESCAPES)
     return mark_safe(f'<script type="application/ld+json">{payload}</script>')  # noqa: S308 - escaped above
+
+
+COVER_TINTS = 12
+
+
+@register.filter
+def cover_tint(title: object) -> int:
+    """One of the designed covers' tints (CSS .cover-tint-0 to -11), the same for a title every time."""
+    return zlib.crc32(str(title).casefold().encode()) % COVER_TINTS

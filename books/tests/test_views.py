@@ -573,3 +573,19 @@ def test_signed_in_member_has_an_account_menu(member_client):
         assert f'href="{reverse(name)}"' in page or f'action="{reverse(name)}"' in page
     assert 'href="/members/alice/">Your page</a>' in page
     assert 'data-bs-toggle="dropdown"' in page
+
+
+# --- The look -------------------------------------------------------------------------------------
+def test_a_book_without_a_cover_gets_a_designed_cover_with_its_title_and_author(client, book):
+    detail = client.get(book.get_absolute_url()).content.decode()
+    assert f'role="img" aria-label="No cover: {book.title} by {book.author}"' in detail
+    assert f'<span class="cover-art-title">{book.title}</span>' in detail
+    listing = client.get(reverse("book_list")).content.decode()
+    assert 'class="cover cover-art cover-tint-' in listing and 'aria-hidden="true"' in listing
+
+
+def test_every_page_loads_the_site_css_the_title_face_and_the_sort_script(client, book):
+    page = client.get(reverse("book_list")).content.decode()
+    for asset in ("css/site.css", "fonts/literata-600.woff2", "js/sort-on-change.js", "img/logo.svg"):
+        assert f"/static/{asset}" in page
+    assert "data-sort-on-change" in page and ">Sort</button>" in page  # the button is the fallback without scripts
