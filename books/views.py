@@ -51,6 +51,7 @@ class OwnerRequiredMixin(LoginRequiredMixin, _OwnedObjectMixin):
     def get_object(self, queryset: QuerySet[Any] | None = None) -> Any:
         obj = super().get_object(queryset)
         if not obj.is_editable_by(self.request.user):
+            self.request.denied_object = obj  # type: ignore[attr-defined]  # the 403 page links back to it
             raise PermissionDenied(self.not_owner_message)
         return obj
 

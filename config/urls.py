@@ -11,6 +11,8 @@ from config import health
 # and lockout policy covers every way to log in.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]  # allauth documents this
 
+admin.site.site_header = admin.site.site_title = settings.BOOKSTORE_SITE_NAME
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

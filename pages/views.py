@@ -32,7 +32,9 @@ class AboutPageView(TemplateView):
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """A readable 403 page that says why, not Django's bare one."""
     reason = str(exception) if exception and str(exception) else "You do not have permission to do that."
-    return render(request, "403.html", {"reason": reason}, status=403)
+    denied = getattr(request, "denied_object", None)
+    book = denied if isinstance(denied, Book) else getattr(denied, "book", None)
+    return render(request, "403.html", {"reason": reason, "book": book}, status=403)
 
 
 def site_url(request: HttpRequest, path: str) -> str:

@@ -72,9 +72,9 @@ def expect_signed_in(page: Page, username):
 
 def log_in(page: Page, username, password=PASSWORD):
     page.goto("/accounts/login/")
-    field(page, "Login").fill(username)
+    field(page, "Username or e-mail").fill(username)
     field(page, "Password").fill(password)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     expect_signed_in(page, username)
 
 
