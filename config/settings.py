@@ -267,6 +267,8 @@ STORAGES = {
 COVER_MAX_UPLOAD_BYTES = env.int("COVER_MAX_UPLOAD_BYTES", default=5 * 1024 * 1024)
 COVER_MAX_PIXELS = env.int("COVER_MAX_PIXELS", default=40_000_000)
 COVER_MAX_EDGE = env.int("COVER_MAX_EDGE", default=2400)
+# A cover smaller than this on its short side cannot be shown sharp even as a thumbnail.
+COVER_MIN_EDGE = env.int("COVER_MIN_EDGE", default=100)
 COVER_THUMBNAIL_SIZE = (240, 360)
 # Uploads above this size are spooled to a temporary file rather than held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -32,6 +32,7 @@ EMPTY = "The file is empty. Choose a JPEG, PNG or WebP image."
 TOO_LARGE = "The file is %(size)s MB; the limit is %(limit)s MB."
 TOO_MANY_PIXELS = "The image is %(megapixels)s megapixels; the limit is %(limit)s."
 DAMAGED = "The image is damaged or incomplete."
+TOO_SMALL = "The image is %(width)s × %(height)s pixels; a cover needs at least %(minimum)s pixels on its short side."
 
 
 def refuse(message: str, code: str, reason: str, params: dict[str, Any] | None = None) -> ValidationError:
@@ -94,10 +95,15 @@ def pixel_limit() -> int:
 
 
 def check_pixels(width: int, height: int) -> None:
-    """Refuse an image whose header declares more pixels than the cap, before decoding."""
+    """Refuse an image whose header declares more pixels than the cap, or too few to show as a
+    cover (COVER_MIN_EDGE on the short side), before decoding."""
     limit = pixel_limit()
     if width * height > limit:
         raise too_many_pixels(width * height, limit, f"{width}x{height}")
+    minimum = settings.COVER_MIN_EDGE
+    if min(width, height) < minimum:
+        params = {"width": width, "height": height, "minimum": minimum}
+        raise refuse(TOO_SMALL, "too_small", f"{width}x{height}, short side under {minimum}", params)
 
 
 def too_many_pixels(pixels: int, limit: int, detail: str) -> ValidationError:

@@ -306,6 +306,18 @@ def test_hostile_upload_shows_its_error_beside_the_cover_field_and_keeps_the_val
     assert site.s3.stored_keys() == []
     assert_page_is_accessible(page)
     screenshot("form-with-error")
+
+    fill_book_form(page, cover=cover_file(tmp_path, "tiny.png", fmt="PNG", size=(60, 90)))
+    page.get_by_role("button", name="Add book").click()
+    expect(page.locator("#id_cover_error")).to_have_text(
+        "The image is 60 × 90 pixels; a cover needs at least 100 pixels on its short side."
+    )
+    fill_book_form(page, cover=cover_file(tmp_path, "good.jpg", title="Lilith's Brood"))
+    expect(page.locator("#cover-preview")).to_be_visible()
+    expect(page.locator("#id_cover_error")).to_have_count(0)  # a good file clears the old error
+    expect(page.locator("[data-error-summary] a[href=\"#id_cover\"]")).to_have_count(0)
+    expect(page.get_by_label("Cover image")).not_to_have_attribute("aria-invalid", "true")
+    assert "id_cover_error" not in (page.get_by_label("Cover image").get_attribute("aria-describedby") or "")
     page_problems.assert_none()
 
 
