@@ -315,7 +315,7 @@ def test_hostile_upload_shows_its_error_beside_the_cover_field_and_keeps_the_val
     fill_book_form(page, cover=cover_file(tmp_path, "good.jpg", title="Lilith's Brood"))
     expect(page.locator("#cover-preview")).to_be_visible()
     expect(page.locator("#id_cover_error")).to_have_count(0)  # a good file clears the old error
-    expect(page.locator("[data-error-summary] a[href=\"#id_cover\"]")).to_have_count(0)
+    expect(page.locator('[data-error-summary] a[href="#id_cover"]')).to_have_count(0)
     expect(page.get_by_label("Cover image")).not_to_have_attribute("aria-invalid", "true")
     assert "id_cover_error" not in (page.get_by_label("Cover image").get_attribute("aria-describedby") or "")
     page_problems.assert_none()
