@@ -7,6 +7,7 @@ variable is documented in `.env.example` and the README.
 
 from pathlib import Path
 
+import babel.numbers
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
@@ -208,6 +209,10 @@ ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {"login_failed": env.str("BOOKSTORE_LOGIN_FAILED_RATE", default="10/m/ip,5/5m/key")}
 # Mail links use this domain, never the Host header of the request that asked for them.
 BOOKSTORE_SITE_DOMAIN = env.str("BOOKSTORE_SITE_DOMAIN", default="")
+# Prices are shown in this currency (ISO 4217), formatted for the reader's language by Babel.
+BOOKSTORE_CURRENCY = env.str("BOOKSTORE_CURRENCY", default="USD").upper()
+if BOOKSTORE_CURRENCY not in babel.numbers.list_currencies():
+    raise ImproperlyConfigured(f"BOOKSTORE_CURRENCY={BOOKSTORE_CURRENCY!r} is not an ISO 4217 currency code")
 # The site's name in page titles, the header, mail and the admin.
 BOOKSTORE_SITE_NAME = env.str("BOOKSTORE_SITE_NAME", default="Bookstore")
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{BOOKSTORE_SITE_NAME}] "
