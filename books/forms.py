@@ -4,6 +4,8 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext, ngettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from covers import ProcessedCover, process_cover
 from covers.validation import EMPTY
@@ -32,6 +34,7 @@ class BookForm(forms.ModelForm):
         model = Book
         fields = ["title", "author", "price", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+        labels = {"title": _("Title"), "author": _("Author"), "price": _("Price"), "description": _("Description")}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -61,12 +64,16 @@ class BookForm(forms.ModelForm):
 def cover_help_text() -> str:
     megabytes = settings.COVER_MAX_UPLOAD_BYTES / (1024 * 1024)
     megapixels = settings.COVER_MAX_PIXELS / 1_000_000
-    return f"Optional. A JPEG, PNG or WebP image, up to {megabytes:g} MB and {megapixels:g} megapixels."
+    return gettext("Optional. A JPEG, PNG or WebP image, up to %(megabytes)s MB and %(megapixels)s megapixels.") % {
+        "megabytes": f"{megabytes:g}",
+        "megapixels": f"{megapixels:g}",
+    }
 
 
 class ReviewForm(forms.ModelForm):
     rating = forms.TypedChoiceField(
-        choices=[("", "No rating")] + [(n, f"{n} star{'s' if n > 1 else ''}") for n in range(1, 6)],
+        choices=[("", _("No rating"))]
+        + [(n, ngettext_lazy("%(count)d star", "%(count)d stars", n) % {"count": n}) for n in range(1, 6)],
         coerce=int,
         empty_value=None,
         required=False,
@@ -75,5 +82,5 @@ class ReviewForm(forms.ModelForm):
     class Meta:
         model = Review
         fields = ["review", "rating"]
-        widgets = {"review": forms.Textarea(attrs={"rows": 3, "placeholder": "What did you think?"})}
-        labels = {"review": "Your review"}
+        widgets = {"review": forms.Textarea(attrs={"rows": 3, "placeholder": _("What did you think?")})}
+        labels = {"review": _("Your review")}

@@ -16,6 +16,7 @@ from django.urls import reverse_lazy
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
@@ -86,7 +87,7 @@ class BookFormMixin(_BookFormMixin):
 
 
 SEARCH_MAX_LENGTH = 100
-SORT_CHOICES = (("newest", "Newest"), ("title", "Title"), ("price", "Price"), ("rating", "Rating"))
+SORT_CHOICES = (("newest", _("Newest")), ("title", _("Title")), ("price", _("Price")), ("rating", _("Rating")))
 
 
 class CataloguePaginator(_BookPaginator):
@@ -190,10 +191,10 @@ class BookListView(ListView):
 
 REVIEWS_PER_PAGE = Review.REVIEWS_PER_PAGE
 REVIEW_SORT_CHOICES = (
-    ("newest", "Newest"),
-    ("oldest", "Oldest"),
-    ("highest", "Highest rating"),
-    ("lowest", "Lowest rating"),
+    ("newest", _("Newest")),
+    ("oldest", _("Oldest")),
+    ("highest", _("Highest rating")),
+    ("lowest", _("Lowest rating")),
 )
 
 

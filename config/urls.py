@@ -3,6 +3,8 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
 
 from books import views as book_views
 from config import health
@@ -17,6 +19,9 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    # The language switch posts here without a CSRF token, so anonymous pages stay cacheable;
+    # a forged post could only change the reader's language.
+    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("accounts/", include("allauth.urls")),
     path("books/", include("books.urls")),
     path("reviews/<int:pk>/update/", book_views.ReviewUpdateView.as_view(), name="review_update"),

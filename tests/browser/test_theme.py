@@ -47,3 +47,26 @@ def test_reader_switches_to_light_on_a_dark_system_and_the_choice_stays(page, co
     page.get_by_label("Theme").select_option("system")
     assert background(page) == PAPER["light"]
     assert page.evaluate("localStorage.getItem('bookstore-theme')") is None
+
+
+def test_reader_switches_the_book_page_to_german(page, site, transactional_db, page_problems, screenshot):
+    from tests.browser.steps import book_with_cover
+    from tests.factories import ReviewFactory, UserFactory
+
+    book = book_with_cover(UserFactory(username="alice"), "Der Steppenwolf", (60, 80, 110), author="Hermann Hesse")
+    ReviewFactory(book=book, rating=4, review="Ein Buch für die Nacht.")
+    book.refresh_review_stats()
+    page.emulate_media(reduced_motion="reduce")
+    page.goto(book.get_absolute_url())
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.get_by_label("Language").select_option("de")  # sent on change
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    expect(page).to_have_url(f"{site.url}{book.get_absolute_url()}")
+    expect(page.get_by_role("heading", name="Rezension schreiben")).to_be_visible()
+    expect(page.locator(".book-price")).to_have_text("11,00\xa0$")
+    assert_no_axe_violations(page)
+    page.evaluate("document.activeElement.blur()")
+    screenshot("book-page-german", full_page=True)
+    page.emulate_media(color_scheme="dark")
+    screenshot("book-page-german-dark", full_page=True)
+    page_problems.assert_none()
