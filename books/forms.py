@@ -4,7 +4,8 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.utils.translation import gettext, ngettext_lazy
+from django.utils.functional import lazy
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from covers import ProcessedCover, process_cover
@@ -70,10 +71,16 @@ def cover_help_text() -> str:
     }
 
 
+def _stars_text(count: int) -> str:
+    return ngettext("%(count)d star", "%(count)d stars", count) % {"count": count}
+
+
+_stars_label = lazy(_stars_text, str)  # translated when shown, in the reader's language
+
+
 class ReviewForm(forms.ModelForm):
     rating = forms.TypedChoiceField(
-        choices=[("", _("No rating"))]
-        + [(n, ngettext_lazy("%(count)d star", "%(count)d stars", n) % {"count": n}) for n in range(1, 6)],
+        choices=[("", _("No rating"))] + [(n, _stars_label(n)) for n in range(1, 6)],
         coerce=int,
         empty_value=None,
         required=False,

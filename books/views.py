@@ -16,6 +16,7 @@ from django.urls import reverse_lazy
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
@@ -33,6 +34,8 @@ from .services import book_save
 
 # django-stubs' generics, which these classes do not support at run time.
 if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
+
     _OwnedObjectMixin = SingleObjectMixin[Any]
     _BookFormMixin = ModelFormMixin[Book, BookForm]
     _BookPaginator = Paginator[Book]
@@ -47,7 +50,7 @@ class OwnerRequiredMixin(LoginRequiredMixin, _OwnedObjectMixin):
     everyone else signed in gets the 403 page with `not_owner_message`."""
 
     request: HttpRequest
-    not_owner_message = "Only the member who added this book can change or delete it."
+    not_owner_message = _("Only the member who added this book can change or delete it.")
 
     def get_object(self, queryset: QuerySet[Any] | None = None) -> Any:
         obj = super().get_object(queryset)
@@ -64,7 +67,7 @@ class BookFormMixin(_BookFormMixin):
     object: Any
     form_class = BookForm
     template_name: str | None = "books/book_form.html"
-    success_message = ""
+    success_message: str | _StrPromise = ""
 
     def form_valid(self, form: BookForm) -> HttpResponse:
         try:
@@ -78,7 +81,7 @@ class BookFormMixin(_BookFormMixin):
             form.add_error("cover", str(exc))
             return self.form_invalid(form)
         except Book.DoesNotExist as exc:
-            raise Http404("This book was deleted meanwhile.") from exc
+            raise Http404(_("This book was deleted meanwhile.")) from exc
         messages.success(self.request, self.success_message % {"title": self.object.title})
         return redirect(self.object)
 
@@ -251,7 +254,7 @@ def detail_context(request: HttpRequest, book: Book, review_form: ReviewForm | N
 class BookCreateView(LoginRequiredMixin, BookFormMixin, CreateView):
     """Add a book; the creator is always the signed-in member."""
 
-    success_message = "“%(title)s” was added."
+    success_message = _("“%(title)s” was added.")
 
     def get_creator(self) -> CustomUser | None:
         return self.request.user  # type: ignore[return-value]  # LoginRequiredMixin let only members in
@@ -261,7 +264,7 @@ class BookUpdateView(OwnerRequiredMixin, BookFormMixin, UpdateView):
     """Change a book, keeping its cover unless a new one is chosen or it is removed."""
 
     model = Book
-    success_message = "“%(title)s” was updated."
+    success_message = _("“%(title)s” was updated.")
 
 
 class BookDeleteView(OwnerRequiredMixin, DeleteView):
@@ -274,7 +277,7 @@ class BookDeleteView(OwnerRequiredMixin, DeleteView):
     def form_valid(self, form: Any) -> HttpResponse:
         title = self.object.title
         response = super().form_valid(form)
-        messages.success(self.request, f"“{title}” was deleted.")
+        messages.success(self.request, _("“%(title)s” was deleted.") % {"title": title})
         return response
 
 
@@ -303,10 +306,10 @@ def _post_review(request: HttpRequest, book: Book) -> HttpResponse:
         review.save()
         messages.success(
             request,
-            format_html('Thank you, your review was posted. <a href="#review-{}">Read it</a>.', review.pk),
+            format_html(gettext('Thank you, your review was posted. <a href="#review-{}">Read it</a>.'), review.pk),
         )
         return redirect(book)
-    messages.error(request, "Your review was not posted: please correct the errors below.")
+    messages.error(request, _("Your review was not posted: please correct the errors below."))
     return render(request, "books/book_detail.html", detail_context(request, book, form))
 
 
@@ -316,14 +319,14 @@ class ReviewUpdateView(OwnerRequiredMixin, UpdateView):
     model = Review
     form_class = ReviewForm
     template_name = "books/review_form.html"
-    not_owner_message = "Only the member who wrote this review can change or delete it."
+    not_owner_message = _("Only the member who wrote this review can change or delete it.")
 
     def get_queryset(self) -> QuerySet[Review]:
         return Review.objects.select_related("book")
 
     def form_valid(self, form: ReviewForm) -> HttpResponse:
         review = form.save()
-        messages.success(self.request, "Your review was updated.")
+        messages.success(self.request, _("Your review was updated."))
         return redirect(review)  # to its page of the book's reviews
 
 
@@ -342,7 +345,7 @@ class ReviewDeleteView(OwnerRequiredMixin, DeleteView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
-        messages.success(self.request, "Your review was deleted.")
+        messages.success(self.request, _("Your review was deleted."))
         return response
 
 

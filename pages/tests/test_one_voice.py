@@ -63,7 +63,7 @@ def test_delete_page_counts_reviews_in_words(member_client, book):
     ReviewFactory(book=book)
     book.refresh_review_stats()
     assert (
-        "This removes the book, its review."
+        "This removes the book and its review."
         in member_client.get(reverse("book_delete", args=[book.pk])).content.decode()
     )
 
