@@ -8,7 +8,11 @@ from django.conf import settings
 from covers import ProcessedCover, process_cover
 from covers.validation import EMPTY
 
+from .isbn import normalize_isbn
+from .languages import language_choices
 from .models import Book, Review
+
+MAX_SUBJECTS = 20
 
 COVER_ACCEPT = "image/jpeg,image/png,image/webp"
 
@@ -28,17 +32,60 @@ class BookForm(forms.ModelForm):
         error_messages={"empty": EMPTY},
     )
 
+    # Longer than the stored ISBN-13: hyphens and spaces are welcome here.
+    isbn = forms.CharField(label="ISBN", required=False, max_length=20)
+    language = forms.ChoiceField(required=False, choices=lambda: [("", "—"), *language_choices()])
+    subjects = forms.CharField(
+        required=False,
+        max_length=1000,
+        help_text="Optional. Separate subjects with commas, e.g. “Science fiction, Anthropology”.",
+    )
+
     class Meta:
         model = Book
-        fields = ["title", "author", "price", "description"]
+        fields = [
+            "title",
+            "author",
+            "price",
+            "description",
+            "isbn",
+            "publisher",
+            "publication_year",
+            "pages",
+            "language",
+        ]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["isbn"].help_text = "Optional. ISBN-10 or ISBN-13, with or without hyphens."
+        if self.instance.pk and "subjects" not in self.initial:
+            self.initial["subjects"] = ", ".join(subject.name for subject in self.instance.subjects.all())
         # The current cover is the field's initial value, so the widget offers "Clear".
         self.fields["cover"].initial = self.instance.cover or None
         self.fields["cover"].help_text = cover_help_text()
         self.fields["price"].widget.attrs.setdefault("min", "0")
+
+    def clean_isbn(self) -> str:
+        isbn = normalize_isbn(self.cleaned_data.get("isbn", ""))
+        if isbn:
+            existing = Book.objects.filter(isbn=isbn).exclude(pk=self.instance.pk).only("title", "author").first()
+            if existing is not None:
+                raise forms.ValidationError(
+                    "This ISBN is already in the catalogue: “%(title)s” by %(author)s.",
+                    code="isbn_taken",
+                    params={"title": existing.title, "author": existing.author},
+                )
+        return isbn
+
+    def clean_subjects(self) -> list[str]:
+        names = [" ".join(name.split()) for name in self.cleaned_data.get("subjects", "").split(",")]
+        names = [name for name in names if name]
+        if len(names) > MAX_SUBJECTS:
+            raise forms.ValidationError(f"At most {MAX_SUBJECTS} subjects, please.")
+        if any(len(name) > 100 for name in names):
+            raise forms.ValidationError("A subject is at most 100 characters long.")
+        return names
 
     def clean_cover(self) -> ProcessedCover | bool | None:
         value = self.cleaned_data.get("cover")

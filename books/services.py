@@ -14,7 +14,7 @@ from covers import ProcessedCover
 from covers.files import StoredCover, delete_unless_committed, store_cover, store_covers_until_commit
 
 from . import cache
-from .models import Book, Review
+from .models import Book, Review, Subject, slug_of_author
 from .signals import bulk_writes
 
 # Written by Review writes only (BookQuerySet.recompute_review_stats), never by an edit.
@@ -28,8 +28,10 @@ def book_save(
     creator: CustomUser | None = None,
     cover: ProcessedCover | None = None,
     remove_cover: bool = False,
+    subjects: Sequence[str] | None = None,
 ) -> Book:
-    """Add `book` or save its edited fields, with a new cover, the current one, or none.
+    """Add `book` or save its edited fields, with a new cover, the current one, or none,
+    and with these subject names (None keeps its subjects).
 
     A new cover's files are deleted again unless the transaction that writes the row
     commits. An edit is an UPDATE of the edited fields only: it never overwrites review
@@ -54,6 +56,8 @@ def book_save(
                 book.save(using=using, force_insert=True)
             else:
                 book.save(using=using, force_update=True, update_fields=edited_fields(cover or remove_cover))
+            if subjects is not None:
+                book.subjects.set(subjects_named(subjects))
     except Exception as exc:
         if cleanup is not None:
             cleanup()  # already done by the rollback on CPython; a no-op then
@@ -67,6 +71,25 @@ def edited_fields(cover_changes: object) -> list[str]:
     """The columns an edit writes: everything but the review statistics (and the cover's, unchanged)."""
     skipped = NEVER_EDITED if cover_changes else NEVER_EDITED | COVER_FIELDS
     return [field.name for field in Book._meta.concrete_fields if field.name not in skipped]
+
+
+def subjects_named(names: Iterable[str]) -> list[Subject]:
+    """The subjects with these names, added when new; names differing only in case or
+    punctuation are one subject (the first spelling is kept). Two queries at most."""
+    wanted: dict[str, str] = {}
+    for name in names:
+        name = " ".join(name.split())[:100]
+        slug = Subject.slug_for(name)
+        if slug:
+            wanted.setdefault(slug, name)
+    if not wanted:
+        return []
+    found = {subject.slug: subject for subject in Subject.objects.filter(slug__in=wanted)}
+    missing = [Subject(slug=slug, name=name) for slug, name in wanted.items() if slug not in found]
+    if missing:
+        Subject.objects.bulk_create(missing, ignore_conflicts=True)
+        found = {subject.slug: subject for subject in Subject.objects.filter(slug__in=wanted)}
+    return [found[slug] for slug in wanted]
 
 
 def books_create(
@@ -86,6 +109,7 @@ def books_create(
         stored = store_covers_until_commit(storage, covers, using=using, map_=map_)
         for book, item in zip(books, stored, strict=True):
             _set_cover_fields(book, item)
+            book.author_slug = slug_of_author(book.author)  # bulk_create does not call save()
         created = Book.objects.bulk_create(books)
         transaction.on_commit(cache.bump_catalogue_version, using=using)
     return created

@@ -27,7 +27,7 @@ from covers.files import CoverStorageError
 
 from . import cache
 from .forms import BookForm, ReviewForm
-from .models import Book, BookQuerySet, Review
+from .models import Book, BookQuerySet, Review, Subject
 from .services import book_save
 
 # django-stubs' generics, which these classes do not support at run time.
@@ -71,6 +71,7 @@ class BookFormMixin(_BookFormMixin):
                 creator=self.get_creator(),
                 cover=form.new_cover,
                 remove_cover=form.clears_cover,
+                subjects=form.cleaned_data["subjects"],
             )
         except CoverStorageError as exc:
             form.add_error("cover", str(exc))
@@ -200,7 +201,7 @@ class BookDetailView(DetailView):
     model = Book
     context_object_name = "book"
     template_name = "books/book_detail.html"
-    queryset = Book.objects.select_related("creator")
+    queryset = Book.objects.select_related("creator").prefetch_related("subjects")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(**detail_context(self.request, self.object), **kwargs)
@@ -357,3 +358,36 @@ def member_detail(request: HttpRequest, username: str) -> HttpResponse:
         "reviews_query": urlencode({"books_page": books.number}),
     }
     return render(request, "books/member_detail.html", context)
+
+
+BOOKS_PER_GROUP_PAGE = 24
+
+
+def _book_group(request: HttpRequest, books: BookQuerySet, context: dict[str, Any]) -> HttpResponse:
+    """A page of book cards sharing an author or a subject, newest first."""
+    page = Paginator(books.for_cards().order_by("-created_at", "-id"), BOOKS_PER_GROUP_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context.update(
+        page_obj=page,
+        is_paginated=page.has_other_pages(),
+        page_range=page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+    )
+    return render(request, "books/book_group.html", context)
+
+
+@require_http_methods(["GET", "HEAD"])
+def author_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """The books whose author has this slug; 404 when there are none."""
+    books = Book.objects.filter(author_slug=slug)
+    first = books.only("author").order_by("created_at", "id").first()
+    if first is None:
+        raise Http404("No books by this author.")
+    return _book_group(request, books, {"heading": first.author, "kind": "author"})
+
+
+@require_http_methods(["GET", "HEAD"])
+def subject_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """The books of one subject."""
+    subject = get_object_or_404(Subject, slug=slug)
+    return _book_group(request, subject.books.all(), {"heading": subject.name, "kind": "subject"})

@@ -4,6 +4,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 
+from books.isbn import format_isbn
+
 register = template.Library()
 
 MAX_STARS = 5
@@ -21,3 +23,9 @@ def stars(value: object) -> str:
     filled = int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     filled = max(0, min(MAX_STARS, filled))
     return "★" * filled + "☆" * (MAX_STARS - filled)
+
+
+@register.filter
+def isbn(value: str) -> str:
+    """An ISBN-13 as people write it, hyphenated by its registration groups."""
+    return format_isbn(value)
