@@ -90,3 +90,9 @@ bench-covers: $(VENV)/.installed
 bench: $(VENV)/.installed-dev
 	@command -v wrk >/dev/null || { echo "wrk is missing: sudo apt-get install wrk"; exit 1; }
 	$(BIN)/python bench/run.py
+
+.PHONY: bench-csv
+# import_books on a generated 10,000-row Goodreads export (twice), and the peak memory of a
+# streamed 100,000-book export (bench/catalogue_csv.py). DATABASE_URL=postgres://… for PostgreSQL.
+bench-csv: $(VENV)/.installed-dev
+	$(BIN)/python bench/catalogue_csv.py

@@ -3,7 +3,7 @@ forms, the admin, `seed_demo` and later an API or importers all call them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import DatabaseError, router, transaction
@@ -106,13 +106,45 @@ def books_create(
     storage = Book._meta.get_field("cover").storage
     using = router.db_for_write(Book)
     with transaction.atomic(using=using), bulk_writes():
-        stored = store_covers_until_commit(storage, covers, using=using, map_=map_)
+        if any(cover is not None for cover in covers):
+            stored = store_covers_until_commit(storage, covers, using=using, map_=map_)
+        else:
+            stored = [None] * len(books)
         for book, item in zip(books, stored, strict=True):
             _set_cover_fields(book, item)
             book.author_slug = slug_of_author(book.author)  # bulk_create does not call save()
         created = Book.objects.bulk_create(books)
         transaction.on_commit(cache.bump_catalogue_version, using=using)
     return created
+
+
+def books_update(*, books: Sequence[Book], fields: Sequence[str]) -> int:
+    """Save these columns of many books at once; never the review statistics."""
+    fields = [name for name in fields if name not in NEVER_EDITED]
+    with transaction.atomic(), bulk_writes():
+        for book in books:
+            book.author_slug = slug_of_author(book.author)
+        updated = Book.objects.bulk_update(books, fields, batch_size=500)
+        transaction.on_commit(cache.bump_catalogue_version)
+    return updated
+
+
+def books_set_subjects(*, subjects: Mapping[Book, Sequence[str]]) -> None:
+    """Give each book exactly these subject names, in a fixed number of queries for all of them."""
+    Through = Book.subjects.through
+    by_slug = {
+        subject.slug: subject for subject in subjects_named(name for names in subjects.values() for name in names)
+    }
+    with transaction.atomic(), bulk_writes():
+        Through.objects.filter(book_id__in=[book.pk for book in subjects]).delete()
+        links = {
+            (book.pk, by_slug[slug].pk)
+            for book, names in subjects.items()
+            for slug in (Subject.slug_for(" ".join(name.split())[:100]) for name in names)
+            if slug in by_slug
+        }
+        Through.objects.bulk_create([Through(book_id=book_id, subject_id=subject_id) for book_id, subject_id in links])
+        transaction.on_commit(cache.bump_catalogue_version)
 
 
 def reviews_create(*, reviews: Iterable[Review], batch_size: int = 5000) -> int:
