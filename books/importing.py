@@ -129,12 +129,20 @@ def _row_from_goodreads(raw: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def bookstore_value(value: str | None) -> str:
+    """books.exporting writes a cell a spreadsheet would run as a formula after an apostrophe."""
+    value = value or ""
+    if value.startswith("'") and value[1:2] in ("=", "+", "-", "@", "\t", "\r"):
+        return value[1:]
+    return value
+
+
 def _row_from_bookstore(raw: dict[str, str]) -> dict[str, Any]:
-    values: dict[str, Any] = {name: raw.get(name) or "" for name in BOOKSTORE_COLUMNS}
+    values: dict[str, Any] = {name: bookstore_value(raw.get(name)) for name in BOOKSTORE_COLUMNS}
     subjects = raw.get("subjects")
     values["subjects"] = None if subjects is None else [s for s in subjects.split(SUBJECT_SEPARATOR) if s.strip()]
     values["rating"] = raw.get("my_rating") or ""
-    values["review"] = raw.get("my_review") or ""
+    values["review"] = bookstore_value(raw.get("my_review"))
     return values
 
 

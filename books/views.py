@@ -5,14 +5,16 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
@@ -25,7 +27,7 @@ from django.views.generic.edit import ModelFormMixin
 from accounts.models import CustomUser
 from covers.files import CoverStorageError
 
-from . import cache
+from . import cache, exporting
 from .forms import BookForm, ReviewForm
 from .models import Book, BookQuerySet, Review, Subject
 from .services import book_save
@@ -391,3 +393,36 @@ def subject_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The books of one subject."""
     subject = get_object_or_404(Subject, slug=slug)
     return _book_group(request, subject.books.all(), {"heading": subject.name, "kind": "subject"})
+
+
+def _csv_download(lines: Any, name: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    filename = f"bookstore-{name}-{timezone.localdate():%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_http_methods(["GET"])
+def export_my_books(request: HttpRequest) -> StreamingHttpResponse:
+    """The books the member added, as Bookstore's CSV (it imports back)."""
+    books = Book.objects.filter(creator=request.user.pk)
+    return _csv_download(exporting.book_lines(books), f"books-{request.user.get_username()}")
+
+
+@login_required
+@require_http_methods(["GET"])
+def export_my_reviews(request: HttpRequest) -> StreamingHttpResponse:
+    """The reviews the member wrote, with the book each is about."""
+    reviews = Review.objects.filter(author=request.user.pk)
+    return _csv_download(exporting.review_lines(reviews), f"reviews-{request.user.get_username()}")
+
+
+@login_required
+@require_http_methods(["GET"])
+def export_catalogue(request: HttpRequest) -> StreamingHttpResponse:
+    """Every book, with the member who added it: for staff only."""
+    if not request.user.is_staff:
+        raise PermissionDenied("Only staff can export the whole catalogue.")
+    return _csv_download(exporting.book_lines(Book.objects.all(), with_creator=True), "catalogue")
