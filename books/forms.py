@@ -8,6 +8,7 @@ from django.conf import settings
 from covers import ProcessedCover, process_cover
 from covers.validation import EMPTY
 
+from . import openlibrary
 from .isbn import normalize_isbn
 from .languages import language_choices
 from .models import Book, Review
@@ -39,6 +40,12 @@ class BookForm(forms.ModelForm):
         required=False,
         max_length=1000,
         help_text="Optional. Separate subjects with commas, e.g. “Science fiction, Anthropology”.",
+    )
+
+    openlibrary_cover = forms.BooleanField(
+        required=False,
+        label="Use Open Library's cover for this ISBN",
+        help_text="Fetched when you save, unless you choose a file above.",
     )
 
     class Meta:
@@ -95,6 +102,20 @@ class BookForm(forms.ModelForm):
             return None  # no new file: keep the current cover
         return process_cover(value)
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        wants_cover = cleaned.get("openlibrary_cover") and not cleaned.get("cover")
+        if wants_cover and not self.errors:
+            if not cleaned.get("isbn"):
+                self.add_error("openlibrary_cover", "Enter the book's ISBN to use Open Library's cover.")
+            else:
+                try:
+                    cleaned["cover"] = openlibrary.fetch_cover(cleaned["isbn"])
+                except (openlibrary.OpenLibraryError, forms.ValidationError) as exc:
+                    message = exc.messages[0] if isinstance(exc, forms.ValidationError) else str(exc)
+                    self.add_error("openlibrary_cover", f"The cover could not be used: {message}")
+        return cleaned
+
     @property
     def new_cover(self) -> ProcessedCover | None:
         value = self.cleaned_data.get("cover")
@@ -124,3 +145,27 @@ class ReviewForm(forms.ModelForm):
         fields = ["review", "rating"]
         widgets = {"review": forms.Textarea(attrs={"rows": 3, "placeholder": "What did you think?"})}
         labels = {"review": "Your review"}
+
+
+def looked_up_form(data: Any, instance: Book | None) -> tuple[BookForm, str, bool]:
+    """The book form filled from Open Library by the ISBN in `data` (a lookup request).
+
+    Returns the unbound form, a message and whether the lookup succeeded; on failure the
+    form holds exactly what the member had typed.
+    """
+    names = [name for name in BookForm.base_fields if name not in ("cover", "openlibrary_cover")]
+    values: dict[str, Any] = {name: data.get(name, "") for name in names}
+    try:
+        isbn = normalize_isbn(values["isbn"])
+    except forms.ValidationError as exc:
+        return BookForm(initial=values, instance=instance), exc.messages[0], False
+    if not isbn:
+        return BookForm(initial=values, instance=instance), "Enter an ISBN to look the book up.", False
+    try:
+        found = openlibrary.lookup(isbn)
+    except openlibrary.OpenLibraryError as exc:
+        return BookForm(initial=values, instance=instance), str(exc), False
+    values.update(found.form_values(), isbn=isbn, openlibrary_cover=False)
+    cover = " It has a cover: tick “Use Open Library's cover” to add it." if found.has_cover else ""
+    message = f"Filled from Open Library: please check the details, add a price and save.{cover}"
+    return BookForm(initial=values, instance=instance), message, True

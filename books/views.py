@@ -28,7 +28,7 @@ from accounts.models import CustomUser
 from covers.files import CoverStorageError
 
 from . import cache, exporting
-from .forms import BookForm, ReviewForm
+from .forms import BookForm, ReviewForm, looked_up_form
 from .models import Book, BookQuerySet, Review, Subject
 from .services import book_save
 
@@ -85,6 +85,15 @@ class BookFormMixin(_BookFormMixin):
 
     def get_creator(self) -> CustomUser | None:
         return None
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if "lookup" not in request.POST:
+            return super().post(request, *args, **kwargs)  # type: ignore[misc]  # the edit views' post
+        # "Fill from Open Library": nothing is saved; the form comes back filled, or as it was.
+        self.object = self.get_object() if isinstance(self, UpdateView) else None
+        form, message, found = looked_up_form(request.POST, self.object)
+        (messages.success if found else messages.error)(request, message)
+        return self.render_to_response(self.get_context_data(form=form))  # type: ignore[attr-defined]
 
 
 SEARCH_MAX_LENGTH = 100

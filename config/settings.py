@@ -199,6 +199,16 @@ ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {"login_failed": env.str("BOOKSTORE_LOGIN_FAILED_RATE", default="10/m/ip,5/5m/key")}
 # Mail links use this domain, never the Host header of the request that asked for them.
 BOOKSTORE_SITE_DOMAIN = env.str("BOOKSTORE_SITE_DOMAIN", default="")
+
+# ISBN lookup on the add-a-book form (books/openlibrary.py): one host for data, one for covers.
+OPENLIBRARY_BASE_URL = env.str("OPENLIBRARY_BASE_URL", default="https://openlibrary.org")
+OPENLIBRARY_COVERS_URL = env.str("OPENLIBRARY_COVERS_URL", default="https://covers.openlibrary.org")
+OPENLIBRARY_TIMEOUT = env.float("OPENLIBRARY_TIMEOUT", default=3.0)
+# Open Library asks clients to name themselves and a contact.
+OPENLIBRARY_USER_AGENT = env.str(
+    "OPENLIBRARY_USER_AGENT",
+    default=f"Bookstore/1.0 (ISBN lookup; +https://{BOOKSTORE_SITE_DOMAIN or 'localhost'})",
+)
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 # Sign-up with an address that exists must look like any other sign-up: allauth can hide
 # it only when the address has to be verified (production sets "mandatory").
