@@ -169,3 +169,20 @@ def looked_up_form(data: Any, instance: Book | None) -> tuple[BookForm, str, boo
     cover = " It has a cover: tick “Use Open Library's cover” to add it." if found.has_cover else ""
     message = f"Filled from Open Library: please check the details, add a price and save.{cover}"
     return BookForm(initial=values, instance=instance), message, True
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="A Goodreads export (goodreads_library_export.csv) or a Bookstore CSV, UTF-8.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+    dry_run = forms.BooleanField(required=False, label="Dry run: check and report, write nothing")
+
+    def clean_file(self) -> tuple[str, str]:
+        upload = self.cleaned_data["file"]
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise forms.ValidationError("This file is not UTF-8 text: export it again as CSV (UTF-8).") from None
+        return upload.name[:200], text

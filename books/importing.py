@@ -9,6 +9,7 @@ the importing member's books), so importing the same file twice changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from collections.abc import Callable, Iterator
@@ -208,7 +209,9 @@ def import_books(
     convert = _row_from_goodreads if kind == "goodreads" else _row_from_bookstore
     report = ImportReport(dry_run=dry_run)
     seen: dict[Any, int] = {}
-    with transaction.atomic():
+    # Each batch commits on its own (a large import shows progress and keeps what it wrote);
+    # a dry run writes inside one transaction that it then rolls back.
+    with transaction.atomic() if dry_run else contextlib.nullcontext():
         batch: list[ParsedRow] = []
         consumed = 0
         for number, raw in enumerate(rows, start=2):

@@ -359,3 +359,41 @@ class CatalogueVersion(models.Model):
 
     def __str__(self) -> str:
         return self.token
+
+
+class ImportJob(models.Model):
+    """A CSV import started from the staff page, run by the task worker (books/tasks.py)."""
+
+    QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+
+    creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_jobs")
+    file_name = models.CharField(max_length=200)
+    data = models.TextField(help_text="The CSV, kept until the import has run.")
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, default=QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    skipped_rows = models.JSONField(default=list, blank=True)  # [[row, title, reason], …]
+    message = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("import_job", args=[self.pk])
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.processed_rows / self.total_rows)) if self.total_rows else 0
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.DONE, self.FAILED)

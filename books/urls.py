@@ -6,6 +6,8 @@ from .cache import cacheable_for_anonymous
 urlpatterns = [
     path("", cacheable_for_anonymous(views.BookListView.as_view()), name="book_list"),
     path("create/", views.BookCreateView.as_view(), name="book_create"),
+    path("import/", views.import_start, name="import_start"),
+    path("import/<int:pk>/", views.import_job, name="import_job"),
     path("export/mine.csv", views.export_my_books, name="export_my_books"),
     path("export/my-reviews.csv", views.export_my_reviews, name="export_my_reviews"),
     path("export/catalogue.csv", views.export_catalogue, name="export_catalogue"),

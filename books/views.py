@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from django.contrib import messages
@@ -28,8 +28,8 @@ from accounts.models import CustomUser
 from covers.files import CoverStorageError
 
 from . import cache, exporting
-from .forms import BookForm, ReviewForm, looked_up_form
-from .models import Book, BookQuerySet, Review, Subject
+from .forms import BookForm, ImportForm, ReviewForm, looked_up_form
+from .models import Book, BookQuerySet, ImportJob, Review, Subject
 from .services import book_save
 
 # django-stubs' generics, which these classes do not support at run time.
@@ -435,3 +435,36 @@ def export_catalogue(request: HttpRequest) -> StreamingHttpResponse:
     if not request.user.is_staff:
         raise PermissionDenied("Only staff can export the whole catalogue.")
     return _csv_download(exporting.book_lines(Book.objects.all(), with_creator=True), "catalogue")
+
+
+def _staff_only(request: HttpRequest) -> None:
+    if not request.user.is_staff:
+        raise PermissionDenied("Only staff can import books.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_start(request: HttpRequest) -> HttpResponse:
+    """Staff upload a CSV; the worker imports it while they watch its page."""
+    _staff_only(request)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        from .tasks import run_import
+
+        file_name, data = form.cleaned_data["file"]
+        job = ImportJob.objects.create(
+            creator=cast(CustomUser, request.user), file_name=file_name, data=data, dry_run=form.cleaned_data["dry_run"]
+        )
+        run_import.enqueue(job.pk)
+        return redirect(job)
+    jobs = ImportJob.objects.filter(creator=request.user.pk).defer("data", "skipped_rows")[:10]
+    return render(request, "books/import_start.html", {"form": form, "jobs": jobs})
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """An import's progress (the page refreshes itself until it is finished) and report."""
+    _staff_only(request)
+    job = get_object_or_404(ImportJob.objects.defer("data"), pk=pk, creator=request.user.pk)
+    return render(request, "books/import_job.html", {"job": job})

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "bootstrap",  # django-bootstrap-static: Bootstrap's CSS and JS as static files, no CDN
     "csp",
+    "django_tasks",
+    "django_tasks_db",  # the task queue is a table: no broker to run (books/tasks.py)
     # Local
     "accounts",
     "pages",
@@ -199,6 +201,10 @@ ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {"login_failed": env.str("BOOKSTORE_LOGIN_FAILED_RATE", default="10/m/ip,5/5m/key")}
 # Mail links use this domain, never the Host header of the request that asked for them.
 BOOKSTORE_SITE_DOMAIN = env.str("BOOKSTORE_SITE_DOMAIN", default="")
+
+# Background work (staff CSV imports) is queued in the database and run by
+# `manage.py db_worker`, which `make run` starts beside the site.
+TASKS = {"default": {"BACKEND": env.str("BOOKSTORE_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
 
 # ISBN lookup on the add-a-book form (books/openlibrary.py): one host for data, one for covers.
 OPENLIBRARY_BASE_URL = env.str("OPENLIBRARY_BASE_URL", default="https://openlibrary.org")
