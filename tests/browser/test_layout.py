@@ -36,7 +36,7 @@ def test_phone_visitor_opens_the_menu_by_keyboard_and_searches(page, site, trans
     assert 120 < card_width < 390 / 2, "two cards a row on a phone"
     screenshot("phone-search-results")
 
-    page.locator("article.book-card a").click()
+    page.locator("article.book-card a.book-card-link").click()
     cover = page.get_by_role("img", name="Cover of The Left Hand of Darkness")
     assert image_natural_width(cover) > 0
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, "nothing sticks out sideways"
