@@ -181,3 +181,9 @@ def test_a_missing_cover_is_a_form_error(member_client, openlibrary):
     response = member_client.post(reverse("book_create"), {**data, "openlibrary_cover": "on"})
     assert "Open Library has no cover for this ISBN." in response.content.decode()
     assert not Book.objects.exists()
+
+
+def test_only_the_creator_may_look_up_on_the_edit_form(other_client, book, openlibrary):
+    response = other_client.post(reverse("book_update", args=[book.pk]), {"isbn": KNOWN, "lookup": "1"})
+    assert response.status_code == 403
+    assert openlibrary == []
