@@ -108,9 +108,40 @@ def reviews_create(*, reviews: Iterable[Review], batch_size: int = 5000) -> int:
     return count
 
 
+def book_delete(*, book: Book) -> bool:
+    """Delete a book with its reviews and, after the commit, its files. False if it was gone.
+
+    The row is locked and read again first: a review posted meanwhile is deleted with it
+    instead of failing the delete, and the files removed are the ones the row points at now.
+    """
+    using = router.db_for_write(Book, instance=book)
+    with transaction.atomic(using=using):
+        current = Book.objects.using(using).select_for_update().filter(pk=book.pk).first()
+        if current is None:
+            return False
+        current.delete(using=using)
+    return True
+
+
+def review_add(*, review: Review) -> Review:
+    """Post a review, or raise Book.DoesNotExist if its book was deleted meanwhile.
+
+    The book row is locked first, so a delete either waits for the review (and removes it
+    with the book) or has finished, and the review is refused instead of breaking the
+    foreign key (an IntegrityError) on either side.
+    """
+    using = router.db_for_write(Review, instance=review)
+    with transaction.atomic(using=using):
+        if not Book.objects.using(using).select_for_update().filter(pk=review.book_id).exists():
+            raise Book.DoesNotExist(f"Book {review.book_id} was deleted meanwhile")
+        review.save(using=using)
+    return review
+
+
 def books_delete(*, books: QuerySet[Book]) -> int:
     """Delete books with their reviews; their files go after the commit. Returns the rows deleted."""
     with transaction.atomic(), bulk_writes():
+        list(books.select_for_update().values_list("pk", flat=True))  # as book_delete
         deleted, _ = books.delete()
         transaction.on_commit(cache.bump_catalogue_version)
     return deleted

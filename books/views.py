@@ -28,7 +28,7 @@ from covers.files import CoverStorageError
 from . import cache
 from .forms import BookForm, ReviewForm
 from .models import Book, BookQuerySet, Review
-from .services import book_save
+from .services import book_delete, book_save, review_add
 
 # django-stubs' generics, which these classes do not support at run time.
 if TYPE_CHECKING:
@@ -256,10 +256,9 @@ class BookDeleteView(OwnerRequiredMixin, DeleteView):
     success_url = reverse_lazy("book_list")
 
     def form_valid(self, form: Any) -> HttpResponse:
-        title = self.object.title
-        response = super().form_valid(form)
-        messages.success(self.request, f"“{title}” was deleted.")
-        return response
+        book_delete(book=self.object)  # False: deleted meanwhile, as asked
+        messages.success(self.request, f"“{self.object.title}” was deleted.")
+        return redirect(self.get_success_url())
 
 
 # Exempt only so that a visitor's form, rendered without a token to keep the page cacheable,
@@ -284,7 +283,10 @@ def _post_review(request: HttpRequest, book: Book) -> HttpResponse:
         review = form.save(commit=False)
         review.book = book
         review.author = request.user
-        review.save()
+        try:
+            review_add(review=review)
+        except Book.DoesNotExist as exc:
+            raise Http404("This book was deleted meanwhile; your review was not posted.") from exc
         messages.success(
             request,
             format_html('Thank you, your review was posted. <a href="#review-{}">Read it</a>.', review.pk),
