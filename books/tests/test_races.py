@@ -89,3 +89,83 @@ def test_deleting_a_book_while_members_post_reviews_succeeds_and_no_review_gets_
     assert set(reviews) <= {302, 404}
     assert not Book.objects.exists()
     assert not Review.objects.exists()
+
+
+def test_two_cover_replacements_at_once_leave_only_the_winners_files(s3_storage):
+    book = book_save(book=BookFactory.build(creator=UserFactory()), cover=process_cover(cover_upload()))
+    original = book.cover.name
+    covers = [process_cover(cover_upload(color=color)) for color in ((0, 90, 0), (0, 0, 90))]
+    both_loaded = threading.Barrier(2)
+
+    def replace(cover):
+        edit = Book.objects.get(pk=book.pk)  # each edit form was opened on the same cover
+        both_loaded.wait()
+        book_save(book=edit, cover=cover)
+
+    assert run_at_once(*(lambda cover=cover: replace(cover) for cover in covers)) == []
+
+    book.refresh_from_db()
+    assert book.cover.name != original
+    assert s3_storage.stored_keys() == sorted([book.cover.name, book.cover_thumbnail.name])
+
+
+def test_edits_saved_while_reviews_arrive_keep_every_review_counted():
+    book = BookFactory()
+    readers = [UserFactory(username=f"reader{n}") for n in range(REVIEWERS)]
+    done = threading.Event()
+    edits = []
+
+    def post_reviews(reader):
+        client = client_for(reader)
+        for n in range(ROUNDS):
+            assert client.post(f"/books/{book.pk}/review/", {"review": f"Review {n}.", "rating": 4}).status_code == 302
+
+    def edit():
+        while not done.is_set():
+            stale = Book.objects.get(pk=book.pk)  # loaded, then reviews arrive, then saved
+            stale.price += Decimal("1.00")
+            book_save(book=stale)
+            edits.append(stale.price)
+
+    def reviewers():
+        try:
+            assert run_at_once(*(lambda reader=reader: post_reviews(reader) for reader in readers)) == []
+        finally:
+            done.set()
+
+    assert run_at_once(edit, reviewers) == []
+
+    book.refresh_from_db()
+    print(f"{len(edits)} edits among {REVIEWERS * ROUNDS} reviews")
+    assert len(edits) > 1
+    expected = (REVIEWERS * ROUNDS, REVIEWERS, Decimal("4.00"))
+    assert (book.review_count, book.rating_count, book.rating_average) == expected
+    assert book.price == edits[-1]
+
+
+def test_an_edit_racing_a_delete_never_brings_the_book_or_its_files_back(s3_storage):
+    creator = UserFactory(username="creator")
+    answers = []
+    for _ in range(ROUNDS):
+        book = book_save(book=BookFactory.build(creator=creator), cover=process_cover(cover_upload()))
+        both_loaded = threading.Barrier(2)
+
+        def edit(book=book, both_loaded=both_loaded):
+            client = client_for(creator)
+            cover = cover_upload(name="new.png", fmt="PNG", content_type="image/png")
+            form = {"title": "Edited", "author": book.author, "price": "3.00", "cover": cover}
+            both_loaded.wait()
+            answers.append(("edit", client.post(f"/books/{book.pk}/update/", form).status_code))
+
+        def delete(book=book, both_loaded=both_loaded):
+            client = client_for(creator)
+            both_loaded.wait()
+            answers.append(("delete", client.post(f"/books/{book.pk}/delete/").status_code))
+
+        assert run_at_once(edit, delete) == []
+
+    print(f"{ROUNDS} edits racing deletes: {answers}")
+    assert {status for kind, status in answers if kind == "delete"} == {302}
+    assert {status for kind, status in answers if kind == "edit"} <= {302, 404}
+    assert not Book.objects.exists()
+    assert s3_storage.stored_keys() == []
