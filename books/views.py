@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
@@ -28,6 +29,7 @@ from covers.files import CoverStorageError
 from . import cache
 from .forms import BookForm, ReviewForm
 from .models import Book, BookQuerySet, Review
+from .ratelimits import limit_writes
 from .services import book_delete, book_save, review_add
 
 # django-stubs' generics, which these classes do not support at run time.
@@ -232,6 +234,7 @@ def detail_context(request: HttpRequest, book: Book, review_form: ReviewForm | N
     }
 
 
+@method_decorator(limit_writes("book"), name="post")
 class BookCreateView(LoginRequiredMixin, BookFormMixin, CreateView):
     """Add a book; the creator is always the signed-in member."""
 
@@ -265,6 +268,7 @@ class BookDeleteView(OwnerRequiredMixin, DeleteView):
 # reaches the log-in redirect; a member's post is checked by csrf_protect in _post_review.
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
+@limit_writes("review")
 def review_create(request: HttpRequest, pk: UUID) -> HttpResponse:
     """Post a review of a book; a GET just goes back to the book."""
     book = get_object_or_404(Book.objects.select_related("creator"), pk=pk)
