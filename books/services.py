@@ -147,10 +147,39 @@ def review_add(*, review: Review) -> Review:
     """
     using = router.db_for_write(Review, instance=review)
     with transaction.atomic(using=using):
-        if not Book.objects.using(using).select_for_update().filter(pk=review.book_id).exists():
-            raise Book.DoesNotExist(f"Book {review.book_id} was deleted meanwhile")
-        review.save(using=using)
+        _lock_book(review.book_id, using)
+        review.save(using=using, force_insert=True)
     return review
+
+
+def review_edit(*, review: Review) -> Review:
+    """Save an edited review, or raise Review.DoesNotExist (or Book.DoesNotExist) if it was
+    deleted meanwhile: never inserted again."""
+    using = router.db_for_write(Review, instance=review)
+    with transaction.atomic(using=using):
+        _lock_book(review.book_id, using)
+        if not Review.objects.using(using).filter(pk=review.pk).exists():
+            raise Review.DoesNotExist(f"Review {review.pk} was deleted meanwhile")
+        review.save(using=using, force_update=True)
+    return review
+
+
+def review_delete(*, review: Review) -> None:
+    """Delete a review. Its book is locked first, as every writer of a book's reviews does
+    (book before reviews), so this never deadlocks with the book's own delete."""
+    using = router.db_for_write(Review, instance=review)
+    with transaction.atomic(using=using):
+        if _lock_book(review.book_id, using, missing_ok=True):
+            review.delete(using=using)
+
+
+def _lock_book(pk: Any, using: str, *, missing_ok: bool = False) -> bool:
+    """SELECT … FOR UPDATE the book until the commit; Book.DoesNotExist if it is gone."""
+    if Book.objects.using(using).select_for_update().filter(pk=pk).exists():
+        return True
+    if missing_ok:
+        return False
+    raise Book.DoesNotExist(f"Book {pk} was deleted meanwhile")
 
 
 def books_delete(*, books: QuerySet[Book]) -> int:

@@ -30,7 +30,7 @@ from . import cache
 from .forms import BookForm, ReviewForm
 from .models import Book, BookQuerySet, Review
 from .ratelimits import limit_writes
-from .services import book_delete, book_save, review_add
+from .services import book_delete, book_save, review_add, review_delete, review_edit
 
 # django-stubs' generics, which these classes do not support at run time.
 if TYPE_CHECKING:
@@ -312,7 +312,10 @@ class ReviewUpdateView(OwnerRequiredMixin, UpdateView):
         return Review.objects.select_related("book")
 
     def form_valid(self, form: ReviewForm) -> HttpResponse:
-        review = form.save()
+        try:
+            review = review_edit(review=form.save(commit=False))
+        except (Review.DoesNotExist, Book.DoesNotExist) as exc:
+            raise Http404("This review was deleted meanwhile.") from exc
         messages.success(self.request, "Your review was updated.")
         return redirect(review)  # to its page of the book's reviews
 
@@ -331,9 +334,9 @@ class ReviewDeleteView(OwnerRequiredMixin, DeleteView):
         return self.object.book.get_absolute_url()
 
     def form_valid(self, form: Any) -> HttpResponse:
-        response = super().form_valid(form)
+        review_delete(review=self.object)
         messages.success(self.request, "Your review was deleted.")
-        return response
+        return redirect(self.get_success_url())
 
 
 MEMBER_BOOKS_PER_PAGE = 12

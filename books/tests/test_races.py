@@ -169,3 +169,34 @@ def test_an_edit_racing_a_delete_never_brings_the_book_or_its_files_back(s3_stor
     assert {status for kind, status in answers if kind == "edit"} <= {302, 404}
     assert not Book.objects.exists()
     assert s3_storage.stored_keys() == []
+
+
+def test_deleting_a_book_while_its_reviews_are_edited_and_deleted_answers_no_500():
+    creator = UserFactory(username="creator")
+    readers = [UserFactory(username=f"reader{n}") for n in range(REVIEWERS)]
+    statuses = []
+    for _ in range(ROUNDS):
+        book = BookFactory(creator=creator)
+        reviews = [Review.objects.create(book=book, author=reader, review="First.") for reader in readers]
+        started = threading.Barrier(REVIEWERS + 1)
+
+        def change(review, n, started=started):
+            client = client_for(review.author)
+            started.wait()
+            action = "delete" if n % 2 else "update"
+            data = {"review": "Changed.", "rating": 3} if action == "update" else {}
+            statuses.append((action, client.post(f"/reviews/{review.pk}/{action}/", data).status_code))
+
+        def delete(book=book, started=started):
+            client = client_for(creator)
+            started.wait()
+            statuses.append(("book", client.post(f"/books/{book.pk}/delete/").status_code))
+
+        jobs = [lambda review=review, n=n: change(review, n) for n, review in enumerate(reviews)]
+        assert run_at_once(delete, *jobs) == []
+
+    print(f"{ROUNDS} deletes among review edits and deletes: {sorted(set(statuses))}")
+    assert {status for kind, status in statuses if kind == "book"} == {302}
+    assert {status for _kind, status in statuses} <= {302, 404}
+    assert not Book.objects.exists()
+    assert not Review.objects.exists()
