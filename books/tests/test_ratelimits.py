@@ -1,12 +1,16 @@
 """Per-member write limits: past them a readable 429 with Retry-After, nothing written, and
 other members unaffected."""
 
+import secrets
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from books.models import Book, Review
 from books.ratelimits import in_words
+from tests.outage import redis_caches
+from tests.services import redis_client, redis_url
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +71,30 @@ def test_the_limit_counts_per_member_and_the_edit_form_is_not_limited(settings, 
     assert client.post(reverse("book_create"), BOOK).status_code == 302
     for price in ("1.00", "2.00"):
         assert client.post(reverse("book_update", args=[book.pk]), {**BOOK, "price": price}).status_code == 302
+
+
+@pytest.fixture
+def redis_counters(settings):
+    """The caches REDIS_URL gives, on the tests' Redis under a prefix of its own; yields its keys."""
+    client = redis_client()
+    prefix = f"bookstore-test-{secrets.token_hex(4)}"
+    settings.CACHES = redis_caches(redis_url(), redis_url(), prefix)
+    keys = lambda: [key.decode() for key in client.scan_iter(match=f"{prefix}:*")]  # noqa: E731
+    yield keys
+    for key in keys():
+        client.delete(key)
+
+
+def test_the_counts_live_in_redis_with_the_log_in_limits_not_in_the_page_cache(settings, book, member, redis_counters):
+    settings.BOOKSTORE_REVIEW_RATE = "2/m"
+    url = reverse("review_create", args=[book.pk])
+    # Two sessions of one member, as two app servers would see them: one count.
+    first, second = signed_in(member), signed_in(member)
+    assert first.post(url, {"review": "One"}).status_code == 302
+    assert second.post(url, {"review": "Two"}).status_code == 302
+    assert first.post(url, {"review": "Three"}).status_code == 429
+    counters = [key for key in redis_counters() if ":allauth:rl:books:review:" in key]
+    assert len(counters) == 1 and ":pages:" not in counters[0]
 
 
 @pytest.mark.parametrize(
