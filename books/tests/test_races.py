@@ -6,6 +6,7 @@ cannot happen there.
 """
 
 import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -72,12 +73,15 @@ def test_deleting_a_book_while_members_post_reviews_succeeds_and_no_review_gets_
             statuses.append(("review", client.post(f"/books/{book.pk}/review/", {"review": "After."}).status_code))
 
         def delete(book=book, started=started, deleted=deleted):
-            client = client_for(creator)
-            started.wait()
-            while Review.objects.filter(book=book).count() < REVIEWERS:
-                pass  # reviews are arriving: now delete
-            statuses.append(("delete", client.post(f"/books/{book.pk}/delete/").status_code))
-            deleted.set()
+            try:
+                client = client_for(creator)
+                started.wait()
+                deadline = time.monotonic() + 10
+                while Review.objects.filter(book=book).count() < REVIEWERS and time.monotonic() < deadline:
+                    pass  # reviews are arriving: now delete
+                statuses.append(("delete", client.post(f"/books/{book.pk}/delete/").status_code))
+            finally:
+                deleted.set()  # the reviewers stop even if this failed
 
         jobs = [lambda reader=reader, job=post_reviews: job(reader) for reader in readers]
         assert run_at_once(delete, *jobs) == []
