@@ -10,7 +10,7 @@ from covers.files import CoverStorageError
 
 from .forms import BookForm
 from .models import Book, Review
-from .services import book_save
+from .services import book_delete, book_save, books_delete
 
 
 class BookAdminForm(BookForm):
@@ -54,6 +54,12 @@ class BookAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Book, form: BookAdminForm, change: bool) -> None:
         book_save(book=obj, cover=form.new_cover, remove_cover=form.clears_cover)
+
+    def delete_model(self, request: HttpRequest, obj: Book) -> None:
+        book_delete(book=obj)  # locks the row and removes the files it holds now
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        books_delete(books=queryset)
 
     def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:

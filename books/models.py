@@ -76,6 +76,9 @@ class BookQuerySet(models.QuerySet["Book"]):
 
 
 RATING_STARS = (5, 4, 3, 2, 1)  # the distribution's bars, best first
+# What a member may type: a one-page blurb, a long review. Forms refuse more with a message.
+DESCRIPTION_MAX_LENGTH = 10_000
+REVIEW_MAX_LENGTH = 5_000
 
 
 def review_stats_expressions(vendor: str = "postgresql") -> dict[str, Any]:
@@ -126,7 +129,7 @@ class Book(models.Model):
     title = models.CharField(max_length=200)
     author = models.CharField(max_length=200)
     price = models.DecimalField(max_digits=8, decimal_places=2, validators=[MinValueValidator(0)])
-    description = models.TextField(blank=True, default="")
+    description = models.TextField(blank=True, default="", max_length=DESCRIPTION_MAX_LENGTH)
     cover = models.ImageField(upload_to=upload_to, blank=True, default="")
     # Made from the cover by covers.pipeline; stored beside it and removed with it.
     cover_thumbnail = models.ImageField(upload_to=upload_to, blank=True, default="", editable=False)
@@ -200,7 +203,7 @@ class Book(models.Model):
 
 class Review(models.Model):
     book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="reviews")
-    review = models.TextField(max_length=5000)
+    review = models.TextField(max_length=REVIEW_MAX_LENGTH)
     rating = models.PositiveSmallIntegerField(
         null=True,
         blank=True,

@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
@@ -28,7 +29,8 @@ from covers.files import CoverStorageError
 from . import cache
 from .forms import BookForm, ReviewForm
 from .models import Book, BookQuerySet, Review
-from .services import book_save
+from .ratelimits import limit_writes
+from .services import book_delete, book_save, review_add, review_delete, review_edit
 
 # django-stubs' generics, which these classes do not support at run time.
 if TYPE_CHECKING:
@@ -246,6 +248,7 @@ def detail_context(request: HttpRequest, book: Book, review_form: ReviewForm | N
     }
 
 
+@method_decorator(limit_writes("book"), name="post")
 class BookCreateView(LoginRequiredMixin, BookFormMixin, CreateView):
     """Add a book; the creator is always the signed-in member."""
 
@@ -270,16 +273,16 @@ class BookDeleteView(OwnerRequiredMixin, DeleteView):
     success_url = reverse_lazy("book_list")
 
     def form_valid(self, form: Any) -> HttpResponse:
-        title = self.object.title
-        response = super().form_valid(form)
-        messages.success(self.request, f"“{title}” was deleted.")
-        return response
+        book_delete(book=self.object)  # False: deleted meanwhile, as asked
+        messages.success(self.request, f"“{self.object.title}” was deleted.")
+        return redirect(self.get_success_url())
 
 
 # Exempt only so that a visitor's form, rendered without a token to keep the page cacheable,
 # reaches the log-in redirect; a member's post is checked by csrf_protect in _post_review.
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
+@limit_writes("review")
 def review_create(request: HttpRequest, pk: UUID) -> HttpResponse:
     """Post a review of a book; a GET just goes back to the book."""
     book = get_object_or_404(Book.objects.select_related("creator"), pk=pk)
@@ -298,7 +301,10 @@ def _post_review(request: HttpRequest, book: Book) -> HttpResponse:
         review = form.save(commit=False)
         review.book = book
         review.author = request.user
-        review.save()
+        try:
+            review_add(review=review)
+        except Book.DoesNotExist as exc:
+            raise Http404("This book was deleted meanwhile; your review was not posted.") from exc
         messages.success(
             request,
             format_html('Thank you, your review was posted. <a href="#review-{}">Read it</a>.', review.pk),
@@ -320,7 +326,10 @@ class ReviewUpdateView(OwnerRequiredMixin, UpdateView):
         return Review.objects.select_related("book")
 
     def form_valid(self, form: ReviewForm) -> HttpResponse:
-        review = form.save()
+        try:
+            review = review_edit(review=form.save(commit=False))
+        except (Review.DoesNotExist, Book.DoesNotExist) as exc:
+            raise Http404("This review was deleted meanwhile.") from exc
         messages.success(self.request, "Your review was updated.")
         return redirect(review)  # to its page of the book's reviews
 
@@ -339,9 +348,9 @@ class ReviewDeleteView(OwnerRequiredMixin, DeleteView):
         return self.object.book.get_absolute_url()
 
     def form_valid(self, form: Any) -> HttpResponse:
-        response = super().form_valid(form)
+        review_delete(review=self.object)
         messages.success(self.request, "Your review was deleted.")
-        return response
+        return redirect(self.get_success_url())
 
 
 MEMBER_BOOKS_PER_PAGE = 12

@@ -205,6 +205,10 @@ ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 # is made in accounts.adapter), so nobody can lock a member out from elsewhere. Other
 # actions keep allauth's defaults.
 ACCOUNT_RATE_LIMITS = {"login_failed": env.str("BOOKSTORE_LOGIN_FAILED_RATE", default="10/m/ip,5/5m/key")}
+# What one member may post (books.ratelimits, on allauth's limiter): "10/m", or several rates
+# such as "10/m,200/d", each per member. Empty: no limit. Past it: a 429 page, nothing written.
+BOOKSTORE_REVIEW_RATE = env.str("BOOKSTORE_REVIEW_RATE", default="10/m")
+BOOKSTORE_BOOK_RATE = env.str("BOOKSTORE_BOOK_RATE", default="20/h")
 # Mail links use this domain, never the Host header of the request that asked for them.
 BOOKSTORE_SITE_DOMAIN = env.str("BOOKSTORE_SITE_DOMAIN", default="")
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
