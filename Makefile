@@ -90,3 +90,9 @@ bench-covers: $(VENV)/.installed
 bench: $(VENV)/.installed-dev
 	@command -v wrk >/dev/null || { echo "wrk is missing: sudo apt-get install wrk"; exit 1; }
 	$(BIN)/python bench/run.py
+
+.PHONY: bench-upload-memory
+# Peak RSS of one process handling 10 concurrent 40 MP cover uploads, by decode slots
+# (COVER_PROCESSING_CONCURRENCY; bench/upload_memory.py).
+bench-upload-memory: $(VENV)/.installed
+	$(BIN)/python bench/upload_memory.py
