@@ -301,9 +301,10 @@ def report(recorder, events, s3_window):
     uploads = [row for row in rows if start <= row[0] <= end + 1 and row[1] in ("create with cover", "edit with cover")]
     clean = sum(1 for row in uploads if row[4] == STORAGE_UNAVAILABLE)
     failed = sum(1 for row in uploads if not str(row[2]).isdigit() or int(row[2]) >= 500)
+    saved = sum(1 for row in uploads if row[2] == 302)
     print(
-        f'\nduring the S3 outage: {len(uploads)} cover uploads, {clean} answered "{STORAGE_UNAVAILABLE}" '
-        f"on the form, {failed} 5xx or no answer"
+        f'\nduring the S3 outage (+1 s): {len(uploads)} cover uploads: {clean} answered "{STORAGE_UNAVAILABLE}" '
+        f"on the form, {saved} saved (before or after the cut), {failed} 5xx or no answer"
     )
     return errors
 
