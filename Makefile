@@ -107,3 +107,16 @@ bench-covers: $(VENV)/.installed
 bench: $(VENV)/.installed-dev
 	@command -v wrk >/dev/null || { echo "wrk is missing: sudo apt-get install wrk"; exit 1; }
 	$(BIN)/python bench/run.py
+
+.PHONY: bench-upload-memory
+# Peak RSS of one process handling 10 concurrent 40 MP cover uploads, by decode slots
+# (COVER_PROCESSING_CONCURRENCY; bench/upload_memory.py).
+bench-upload-memory: $(VENV)/.installed
+	$(BIN)/python bench/upload_memory.py
+
+.PHONY: soak
+# Two app servers behind nginx (PostgreSQL, Redis, moto S3) under mixed readers and writers for
+# SOAK_SECONDS, through a Redis restart and a 10 s S3 outage; prints a report (bench/soak.py).
+SOAK_SECONDS ?= 300
+soak: $(VENV)/.installed-dev
+	SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/python bench/soak.py

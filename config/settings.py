@@ -266,6 +266,12 @@ COVER_MAX_UPLOAD_BYTES = env.int("COVER_MAX_UPLOAD_BYTES", default=5 * 1024 * 10
 COVER_MAX_PIXELS = env.int("COVER_MAX_PIXELS", default=40_000_000)
 COVER_MAX_EDGE = env.int("COVER_MAX_EDGE", default=2400)
 COVER_THUMBNAIL_SIZE = (240, 360)
+# Covers decoded at once per process (covers.pipeline), and how long an upload waits for a
+# slot before it is refused as "busy". Memory ceiling ~ concurrency x the per-image peak.
+COVER_PROCESSING_CONCURRENCY = env.int("COVER_PROCESSING_CONCURRENCY", default=2)
+COVER_PROCESSING_WAIT_SECONDS = env.float("COVER_PROCESSING_WAIT_SECONDS", default=10)
+# Replaced and removed covers are deleted by a background thread after the commit (covers.deletes).
+COVER_DELETES_IN_BACKGROUND = env.bool("COVER_DELETES_IN_BACKGROUND", default=True)
 # Uploads above this size are spooled to a temporary file rather than held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # The cap on the form's other fields (file data does not count); covers: COVER_MAX_UPLOAD_BYTES.
