@@ -10,7 +10,7 @@ from covers.files import CoverStorageError
 
 from .forms import BookForm
 from .models import Book, Review
-from .services import book_save
+from .services import book_delete, book_save, books_delete
 
 
 class BookAdminForm(BookForm):
@@ -61,6 +61,12 @@ class BookAdmin(admin.ModelAdmin):
         # Subjects were saved by book_save from their names; only the reviews' inline is left.
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
+
+    def delete_model(self, request: HttpRequest, obj: Book) -> None:
+        book_delete(book=obj)  # locks the row and removes the files it holds now
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        books_delete(books=queryset)
 
     def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:

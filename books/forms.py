@@ -18,6 +18,11 @@ MAX_SUBJECTS = 20
 COVER_ACCEPT = "image/jpeg,image/png,image/webp"
 
 
+def too_long(what: str) -> dict[str, str]:
+    """Django's max_length message, in words that name the field."""
+    return {"max_length": f"{what} may be at most %(limit_value)s characters long; this one has %(show_value)s."}
+
+
 class BookForm(forms.ModelForm):
     """A book and, optionally, a new cover.
 
@@ -62,6 +67,11 @@ class BookForm(forms.ModelForm):
             "language",
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+        error_messages = {
+            "title": too_long("A title"),
+            "author": too_long("An author's name"),
+            "description": too_long("A description"),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -145,6 +155,7 @@ class ReviewForm(forms.ModelForm):
         fields = ["review", "rating"]
         widgets = {"review": forms.Textarea(attrs={"rows": 3, "placeholder": "What did you think?"})}
         labels = {"review": "Your review"}
+        error_messages = {"review": too_long("A review")}
 
 
 def looked_up_form(data: Any, instance: Book | None) -> tuple[BookForm, str, bool]:

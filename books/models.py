@@ -82,6 +82,9 @@ class BookQuerySet(models.QuerySet["Book"]):
 
 
 RATING_STARS = (5, 4, 3, 2, 1)  # the distribution's bars, best first
+# What a member may type: a one-page blurb, a long review. Forms refuse more with a message.
+DESCRIPTION_MAX_LENGTH = 10_000
+REVIEW_MAX_LENGTH = 5_000
 
 
 def review_stats_expressions(vendor: str = "postgresql") -> dict[str, Any]:
@@ -194,7 +197,7 @@ class Book(models.Model):
     title = models.CharField(max_length=200)
     author = models.CharField(max_length=200)
     price = models.DecimalField(max_digits=8, decimal_places=2, validators=[MinValueValidator(0)])
-    description = models.TextField(blank=True, default="")
+    description = models.TextField(blank=True, default="", max_length=DESCRIPTION_MAX_LENGTH)
     # Stored as the ISBN-13 (books.isbn.normalize_isbn); unique when present.
     isbn = models.CharField("ISBN", max_length=13, blank=True, default="")
     publisher = models.CharField(max_length=200, blank=True, default="")
@@ -299,7 +302,7 @@ class Book(models.Model):
 
 class Review(models.Model):
     book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="reviews")
-    review = models.TextField(max_length=5000)
+    review = models.TextField(max_length=REVIEW_MAX_LENGTH)
     rating = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
@@ -368,7 +371,8 @@ class ImportJob(models.Model):
 
     creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_jobs")
     file_name = models.CharField(max_length=200)
-    data = models.TextField(help_text="The CSV, kept until the import has run.")
+    # Written by the upload view and the task only, never by a form.
+    data = models.TextField(editable=False, help_text="The CSV, kept until the import has run.")
     dry_run = models.BooleanField(default=False)
     status = models.CharField(max_length=10, default=QUEUED)
     total_rows = models.PositiveIntegerField(default=0)
@@ -377,7 +381,7 @@ class ImportJob(models.Model):
     updated_count = models.PositiveIntegerField(default=0)
     skipped_count = models.PositiveIntegerField(default=0)
     skipped_rows = models.JSONField(default=list, blank=True)  # [[row, title, reason], …]
-    message = models.TextField(blank=True, default="")
+    message = models.TextField(blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -3,15 +3,23 @@ forms, the admin, `seed_demo` and later an API or importers all call them."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from django.core.files.storage import Storage
 from django.db import DatabaseError, router, transaction
 from django.db.models import QuerySet
 
 from accounts.models import CustomUser
 from covers import ProcessedCover
-from covers.files import StoredCover, delete_unless_committed, store_cover, store_covers_until_commit
+from covers.files import (
+    StoredCover,
+    delete_quietly,
+    delete_unless_committed,
+    store_cover,
+    store_covers_until_commit,
+)
 
 from . import cache
 from .models import Book, Review, Subject, slug_of_author
@@ -42,6 +50,7 @@ def book_save(
     storage = Book._meta.get_field("cover").storage
     using = router.db_for_write(Book, instance=book)
     adding = book._state.adding
+    loaded_files = _cover_names(book)
     cleanup = None
     try:
         with transaction.atomic(using=using):
@@ -55,6 +64,12 @@ def book_save(
             if adding:
                 book.save(using=using, force_insert=True)
             else:
+                # Locked after the upload, so a slow storage never holds the row.
+                current_files = _lock_and_read_cover_names(book, using)
+                if (cover or remove_cover) and current_files != loaded_files:
+                    # Replaced since this edit began: django-cleanup deletes the files the
+                    # edit was loaded with (gone already); the ones replaced now go too.
+                    _delete_after_commit(storage, current_files, using)
                 book.save(using=using, force_update=True, update_fields=edited_fields(cover or remove_cover))
             if subjects is not None:
                 book.subjects.set(subjects_named(subjects))
@@ -164,9 +179,69 @@ def reviews_create(*, reviews: Iterable[Review], batch_size: int = 5000) -> int:
     return count
 
 
+def book_delete(*, book: Book) -> bool:
+    """Delete a book with its reviews and, after the commit, its files. False if it was gone.
+
+    The row is locked and read again first: a review posted meanwhile is deleted with it
+    instead of failing the delete, and the files removed are the ones the row points at now.
+    """
+    using = router.db_for_write(Book, instance=book)
+    with transaction.atomic(using=using):
+        current = Book.objects.using(using).select_for_update().filter(pk=book.pk).first()
+        if current is None:
+            return False
+        current.delete(using=using)
+    return True
+
+
+def review_add(*, review: Review) -> Review:
+    """Post a review, or raise Book.DoesNotExist if its book was deleted meanwhile.
+
+    The book row is locked first, so a delete either waits for the review (and removes it
+    with the book) or has finished, and the review is refused instead of breaking the
+    foreign key (an IntegrityError) on either side.
+    """
+    using = router.db_for_write(Review, instance=review)
+    with transaction.atomic(using=using):
+        _lock_book(review.book_id, using)
+        review.save(using=using, force_insert=True)
+    return review
+
+
+def review_edit(*, review: Review) -> Review:
+    """Save an edited review, or raise Review.DoesNotExist (or Book.DoesNotExist) if it was
+    deleted meanwhile: never inserted again."""
+    using = router.db_for_write(Review, instance=review)
+    with transaction.atomic(using=using):
+        _lock_book(review.book_id, using)
+        if not Review.objects.using(using).filter(pk=review.pk).exists():
+            raise Review.DoesNotExist(f"Review {review.pk} was deleted meanwhile")
+        review.save(using=using, force_update=True)
+    return review
+
+
+def review_delete(*, review: Review) -> None:
+    """Delete a review. Its book is locked first, as every writer of a book's reviews does
+    (book before reviews), so this never deadlocks with the book's own delete."""
+    using = router.db_for_write(Review, instance=review)
+    with transaction.atomic(using=using):
+        if _lock_book(review.book_id, using, missing_ok=True):
+            review.delete(using=using)
+
+
+def _lock_book(pk: Any, using: str, *, missing_ok: bool = False) -> bool:
+    """SELECT … FOR UPDATE the book until the commit; Book.DoesNotExist if it is gone."""
+    if Book.objects.using(using).select_for_update().filter(pk=pk).exists():
+        return True
+    if missing_ok:
+        return False
+    raise Book.DoesNotExist(f"Book {pk} was deleted meanwhile")
+
+
 def books_delete(*, books: QuerySet[Book]) -> int:
     """Delete books with their reviews; their files go after the commit. Returns the rows deleted."""
     with transaction.atomic(), bulk_writes():
+        list(books.select_for_update().values_list("pk", flat=True))  # as book_delete
         deleted, _ = books.delete()
         transaction.on_commit(cache.bump_catalogue_version)
     return deleted
@@ -176,6 +251,25 @@ def _insert_reviews(batch: list[Review], book_ids: set[Any]) -> int:
     Review.objects.bulk_create(batch)
     book_ids.update(review.book_id for review in batch)
     return len(batch)
+
+
+def _cover_names(book: Book) -> tuple[str, str]:
+    return (book.cover.name or "", book.cover_thumbnail.name or "")
+
+
+def _lock_and_read_cover_names(book: Book, using: str) -> tuple[str, str]:
+    """The cover the row holds now, locked until the commit; Book.DoesNotExist if deleted."""
+    row = Book.objects.using(using).select_for_update().filter(pk=book.pk).values_list("cover", "cover_thumbnail")
+    current = row.first()
+    if current is None:
+        raise Book.DoesNotExist(f"Book {book.pk} was deleted meanwhile")
+    return (current[0] or "", current[1] or "")
+
+
+def _delete_after_commit(storage: Storage, names: Iterable[str], using: str) -> None:
+    names = [name for name in names if name]
+    if names:
+        transaction.on_commit(functools.partial(delete_quietly, storage, names), using=using)
 
 
 def _set_cover_fields(book: Book, stored: StoredCover | None) -> None:

@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
@@ -30,7 +31,8 @@ from covers.files import CoverStorageError
 from . import cache, exporting
 from .forms import BookForm, ImportForm, ReviewForm, looked_up_form
 from .models import Book, BookQuerySet, ImportJob, Review, Subject
-from .services import book_save
+from .ratelimits import limit_writes
+from .services import book_delete, book_save, review_add, review_delete, review_edit
 
 # django-stubs' generics, which these classes do not support at run time.
 if TYPE_CHECKING:
@@ -126,6 +128,20 @@ class CataloguePaginator(_BookPaginator):
         # Left lazy: when the page's cards come from the fragment cache, the books are
         # never fetched (the template tests the count, not the list).
         return Page(self.queryset.filter(pk__in=ids), number, self)
+
+
+class CachedCountPaginator(_ReviewPaginator):
+    """A paginator whose count is cached per catalogue version; its page is a lazy slice,
+    so a page whose list comes from the fragment cache never fetches its rows."""
+
+    def __init__(self, object_list: QuerySet[Review], per_page: int, *, count_label: str, **kwargs: Any) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self.queryset = object_list
+        self.count_label = count_label
+
+    @cached_property
+    def count(self) -> int:
+        return cache.cached_count(self.queryset, self.count_label)
 
 
 class BookListView(ListView):
@@ -244,6 +260,7 @@ def detail_context(request: HttpRequest, book: Book, review_form: ReviewForm | N
     }
 
 
+@method_decorator(limit_writes("book"), name="post")
 class BookCreateView(LoginRequiredMixin, BookFormMixin, CreateView):
     """Add a book; the creator is always the signed-in member."""
 
@@ -268,16 +285,16 @@ class BookDeleteView(OwnerRequiredMixin, DeleteView):
     success_url = reverse_lazy("book_list")
 
     def form_valid(self, form: Any) -> HttpResponse:
-        title = self.object.title
-        response = super().form_valid(form)
-        messages.success(self.request, f"“{title}” was deleted.")
-        return response
+        book_delete(book=self.object)  # False: deleted meanwhile, as asked
+        messages.success(self.request, f"“{self.object.title}” was deleted.")
+        return redirect(self.get_success_url())
 
 
 # Exempt only so that a visitor's form, rendered without a token to keep the page cacheable,
 # reaches the log-in redirect; a member's post is checked by csrf_protect in _post_review.
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
+@limit_writes("review")
 def review_create(request: HttpRequest, pk: UUID) -> HttpResponse:
     """Post a review of a book; a GET just goes back to the book."""
     book = get_object_or_404(Book.objects.select_related("creator"), pk=pk)
@@ -296,7 +313,10 @@ def _post_review(request: HttpRequest, book: Book) -> HttpResponse:
         review = form.save(commit=False)
         review.book = book
         review.author = request.user
-        review.save()
+        try:
+            review_add(review=review)
+        except Book.DoesNotExist as exc:
+            raise Http404("This book was deleted meanwhile; your review was not posted.") from exc
         messages.success(
             request,
             format_html('Thank you, your review was posted. <a href="#review-{}">Read it</a>.', review.pk),
@@ -318,7 +338,10 @@ class ReviewUpdateView(OwnerRequiredMixin, UpdateView):
         return Review.objects.select_related("book")
 
     def form_valid(self, form: ReviewForm) -> HttpResponse:
-        review = form.save()
+        try:
+            review = review_edit(review=form.save(commit=False))
+        except (Review.DoesNotExist, Book.DoesNotExist) as exc:
+            raise Http404("This review was deleted meanwhile.") from exc
         messages.success(self.request, "Your review was updated.")
         return redirect(review)  # to its page of the book's reviews
 
@@ -337,9 +360,9 @@ class ReviewDeleteView(OwnerRequiredMixin, DeleteView):
         return self.object.book.get_absolute_url()
 
     def form_valid(self, form: Any) -> HttpResponse:
-        response = super().form_valid(form)
+        review_delete(review=self.object)
         messages.success(self.request, "Your review was deleted.")
-        return response
+        return redirect(self.get_success_url())
 
 
 MEMBER_BOOKS_PER_PAGE = 12
@@ -348,16 +371,24 @@ MEMBER_REVIEWS_PER_PAGE = Review.REVIEWS_PER_PAGE
 
 @require_http_methods(["GET", "HEAD"])
 def member_detail(request: HttpRequest, username: str) -> HttpResponse:
-    """A member's public page: the books they added and the reviews they wrote, newest first."""
+    """A member's public page: the books they added and the reviews they wrote, newest first.
+
+    Like a book's page, it costs the same at 3 reviews as at 5,000: both counts are cached
+    per catalogue version, and both lists are template fragments under that version, so a
+    warm page fetches only the member.
+    """
     member = get_object_or_404(get_user_model(), username=username)
-    books = Paginator(
-        Book.objects.for_cards().filter(creator=member).order_by("-created_at", "-id"), MEMBER_BOOKS_PER_PAGE
+    books = CataloguePaginator(
+        Book.objects.for_cards().filter(creator=member).order_by("-created_at", "-id"),
+        MEMBER_BOOKS_PER_PAGE,
+        count_label=f"member-books:{member.pk}",
     ).get_page(request.GET.get("books_page"))
-    reviews = Paginator(
+    reviews = CachedCountPaginator(
         member.reviews.select_related("book")
         .only("id", "review", "rating", "created_at", "author_id", "book__id", "book__title", "book__author")
         .order_by("-id"),
         MEMBER_REVIEWS_PER_PAGE,
+        count_label=f"member-reviews:{member.pk}",
     ).get_page(request.GET.get("reviews_page"))
     context = {
         "member": member,
@@ -367,6 +398,7 @@ def member_detail(request: HttpRequest, username: str) -> HttpResponse:
         "reviews_page_range": reviews.paginator.get_elided_page_range(reviews.number, on_each_side=2, on_ends=1),
         "books_query": urlencode({"reviews_page": reviews.number}),
         "reviews_query": urlencode({"books_page": books.number}),
+        **cache.fragment_context(),
     }
     return render(request, "books/member_detail.html", context)
 

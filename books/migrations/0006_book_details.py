@@ -23,7 +23,7 @@ def fill_author_slugs(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('books', '0004_review_ownership_and_rating_distribution'),
+        ('books', '0005_text_limits'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

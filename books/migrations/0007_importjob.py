@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('file_name', models.CharField(max_length=200)),
-                ('data', models.TextField(help_text='The CSV, kept until the import has run.')),
+                ('data', models.TextField(editable=False, help_text='The CSV, kept until the import has run.')),
                 ('dry_run', models.BooleanField(default=False)),
                 ('status', models.CharField(default='queued', max_length=10)),
                 ('total_rows', models.PositiveIntegerField(default=0)),
@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('updated_count', models.PositiveIntegerField(default=0)),
                 ('skipped_count', models.PositiveIntegerField(default=0)),
                 ('skipped_rows', models.JSONField(blank=True, default=list)),
-                ('message', models.TextField(blank=True, default='')),
+                ('message', models.TextField(blank=True, default='', editable=False)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('finished_at', models.DateTimeField(blank=True, null=True)),
                 ('creator', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='import_jobs', to=settings.AUTH_USER_MODEL)),

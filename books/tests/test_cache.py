@@ -378,3 +378,19 @@ def test_cached_reviews_are_kept_apart_by_page_sort_and_reader(client, caching, 
     assert edit not in client.get(book.get_absolute_url()).content.decode()
     client.force_login(member)
     assert edit in client.get(book.get_absolute_url()).content.decode()  # not the other reader's copy
+
+
+@pytest.mark.django_db
+def test_a_member_page_shows_a_new_or_deleted_review_on_the_next_request(
+    client, caching, book, member, django_capture_on_commit_callbacks
+):
+    url = reverse("member_detail", args=[member.username])
+    assert "No reviews yet." in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):  # the version changes on commit
+        review = ReviewFactory(book=book, author=member, review="Quietly devastating.")
+    page = client.get(url).content.decode()
+    assert "Quietly devastating." in page and "1 review written" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        review.delete()
+    page = client.get(url).content.decode()
+    assert "Quietly devastating." not in page and "0 reviews written" in page

@@ -128,3 +128,25 @@ def test_author_and_subject_pages_run_the_same_queries_at_any_size(client, membe
         client.get(reverse("author_detail", args=["ursula-k-le-guin"]))
     with django_assert_num_queries(3):  # the subject, a count and a page of cards
         client.get(reverse("subject_detail", args=["sf"]))
+
+
+@pytest.mark.parametrize("size", [3, 5_000], ids=["3-reviews", "5000-reviews"])
+def test_a_warm_member_page_fetches_only_the_member_at_3_or_5000_reviews(
+    client, member, other_member, settings, size, django_assert_num_queries
+):
+    settings.BOOKSTORE_PAGE_CACHE = True  # as with Redis: counts and lists are cached fragments
+    book = BookFactory(creator=member)
+    many_reviews(book, size, author=member)
+    url = reverse("member_detail", args=[member.username])
+    client.force_login(other_member)
+    cold = client.get(url, {"reviews_page": 2})
+    # The session, the reader, the member, the catalogue version: no count, no rows.
+    with django_assert_num_queries(4):
+        warm = client.get(url, {"reviews_page": 2})
+
+    def reviews_section(response):
+        return response.content.decode().split('id="reviews"')[1]
+
+    assert reviews_section(warm) == reviews_section(cold)  # the rest holds a fresh CSRF token
+    # Page 2 of 5,000 holds 20 reviews; with 3, a page past the end shows the last (all 3).
+    assert warm.content.decode().count('class="review ') == (20 if size > 20 else size)

@@ -198,8 +198,10 @@ class Command(BaseCommand):
             image = Image.new("RGB", (600, 900), COLOURS[number % len(COLOURS)])
             draw = ImageDraw.Draw(image)
             accent = COLOURS[(number * 3 + 2) % len(COLOURS)]
-            draw.rectangle((60, 120 + number * 7 % 200, 540, 420), fill=accent)
-            draw.ellipse((200, 560, 400, 760), outline=(250, 250, 245), width=12)
+            # A framed cover with an ornament: no block across it, which read as a damaged picture.
+            draw.rectangle((36, 36, 563, 863), outline=accent, width=10)
+            draw.rectangle((60, 60, 539, 839), outline=(250, 250, 245), width=3)
+            draw.ellipse((220, 330, 380, 490), outline=(250, 250, 245), width=10)
             draw.text((70, 820), f"Bookstore demo cover {number + 1}", fill=(250, 250, 245))
             buffer = io.BytesIO()
             image.save(buffer, format="JPEG", quality=80)
