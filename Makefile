@@ -13,9 +13,17 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # `make run PORT=8300` (or HOST=0.0.0.0) when the port is taken or others share the machine.
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The task worker (staff CSV imports) runs beside the site and stops with it.
 run: $(VENV)/.installed
 	DJANGO_DEBUG=true $(BIN)/python manage.py migrate --noinput
+	DJANGO_DEBUG=true $(BIN)/python manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DJANGO_DEBUG=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+.PHONY: worker
+# Production: run the task worker as its own process (one or more), beside `make serve`.
+worker: $(VENV)/.installed
+	exec $(BIN)/python manage.py db_worker
 
 # Lint and run the whole test suite; non-zero on any failure.
 test: $(VENV)/.installed-dev
@@ -107,6 +115,12 @@ bench-covers: $(VENV)/.installed
 bench: $(VENV)/.installed-dev
 	@command -v wrk >/dev/null || { echo "wrk is missing: sudo apt-get install wrk"; exit 1; }
 	$(BIN)/python bench/run.py
+
+.PHONY: bench-csv
+# import_books on a generated 10,000-row Goodreads export (twice), and the peak memory of a
+# streamed 100,000-book export (bench/catalogue_csv.py). DATABASE_URL=postgres://… for PostgreSQL.
+bench-csv: $(VENV)/.installed-dev
+	$(BIN)/python bench/catalogue_csv.py
 
 .PHONY: bench-upload-memory
 # Peak RSS of one process handling 10 concurrent 40 MP cover uploads, by decode slots

@@ -42,7 +42,7 @@ class BookAdmin(admin.ModelAdmin):
     ]
     list_display_links = ["cover_preview", "title"]
     list_filter = ["creator"]
-    search_fields = ["title", "author"]
+    search_fields = ["title", "author", "isbn"]
     list_select_related = ["creator"]
     raw_id_fields = ["creator"]
     readonly_fields = ["cover_preview", "review_count", "rating_count", "rating_average", "created_at", "updated_at"]
@@ -53,7 +53,14 @@ class BookAdmin(admin.ModelAdmin):
     inlines = [ReviewInline]
 
     def save_model(self, request: HttpRequest, obj: Book, form: BookAdminForm, change: bool) -> None:
-        book_save(book=obj, cover=form.new_cover, remove_cover=form.clears_cover)
+        book_save(
+            book=obj, cover=form.new_cover, remove_cover=form.clears_cover, subjects=form.cleaned_data["subjects"]
+        )
+
+    def save_related(self, request: HttpRequest, form: BookAdminForm, formsets: Any, change: bool) -> None:
+        # Subjects were saved by book_save from their names; only the reviews' inline is left.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     def delete_model(self, request: HttpRequest, obj: Book) -> None:
         book_delete(book=obj)  # locks the row and removes the files it holds now

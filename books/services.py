@@ -4,7 +4,7 @@ forms, the admin, `seed_demo` and later an API or importers all call them."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.core.files.storage import Storage
@@ -22,7 +22,7 @@ from covers.files import (
 )
 
 from . import cache
-from .models import Book, Review
+from .models import Book, Review, Subject, slug_of_author
 from .signals import bulk_writes
 
 # Written by Review writes only (BookQuerySet.recompute_review_stats), never by an edit.
@@ -36,8 +36,10 @@ def book_save(
     creator: CustomUser | None = None,
     cover: ProcessedCover | None = None,
     remove_cover: bool = False,
+    subjects: Sequence[str] | None = None,
 ) -> Book:
-    """Add `book` or save its edited fields, with a new cover, the current one, or none.
+    """Add `book` or save its edited fields, with a new cover, the current one, or none,
+    and with these subject names (None keeps its subjects).
 
     A new cover's files are deleted again unless the transaction that writes the row
     commits. An edit is an UPDATE of the edited fields only: it never overwrites review
@@ -69,6 +71,8 @@ def book_save(
                     # edit was loaded with (gone already); the ones replaced now go too.
                     _delete_after_commit(storage, current_files, using)
                 book.save(using=using, force_update=True, update_fields=edited_fields(cover or remove_cover))
+            if subjects is not None:
+                book.subjects.set(subjects_named(subjects))
     except Exception as exc:
         if cleanup is not None:
             cleanup()  # already done by the rollback on CPython; a no-op then
@@ -82,6 +86,25 @@ def edited_fields(cover_changes: object) -> list[str]:
     """The columns an edit writes: everything but the review statistics (and the cover's, unchanged)."""
     skipped = NEVER_EDITED if cover_changes else NEVER_EDITED | COVER_FIELDS
     return [field.name for field in Book._meta.concrete_fields if field.name not in skipped]
+
+
+def subjects_named(names: Iterable[str]) -> list[Subject]:
+    """The subjects with these names, added when new; names differing only in case or
+    punctuation are one subject (the first spelling is kept). Two queries at most."""
+    wanted: dict[str, str] = {}
+    for name in names:
+        name = " ".join(name.split())[:100]
+        slug = Subject.slug_for(name)
+        if slug:
+            wanted.setdefault(slug, name)
+    if not wanted:
+        return []
+    found = {subject.slug: subject for subject in Subject.objects.filter(slug__in=wanted)}
+    missing = [Subject(slug=slug, name=name) for slug, name in wanted.items() if slug not in found]
+    if missing:
+        Subject.objects.bulk_create(missing, ignore_conflicts=True)
+        found = {subject.slug: subject for subject in Subject.objects.filter(slug__in=wanted)}
+    return [found[slug] for slug in wanted]
 
 
 def books_create(
@@ -98,12 +121,45 @@ def books_create(
     storage = Book._meta.get_field("cover").storage
     using = router.db_for_write(Book)
     with transaction.atomic(using=using), bulk_writes():
-        stored = store_covers_until_commit(storage, covers, using=using, map_=map_)
+        if any(cover is not None for cover in covers):
+            stored = store_covers_until_commit(storage, covers, using=using, map_=map_)
+        else:
+            stored = [None] * len(books)
         for book, item in zip(books, stored, strict=True):
             _set_cover_fields(book, item)
+            book.author_slug = slug_of_author(book.author)  # bulk_create does not call save()
         created = Book.objects.bulk_create(books)
         transaction.on_commit(cache.bump_catalogue_version, using=using)
     return created
+
+
+def books_update(*, books: Sequence[Book], fields: Sequence[str]) -> int:
+    """Save these columns of many books at once; never the review statistics."""
+    fields = [name for name in fields if name not in NEVER_EDITED]
+    with transaction.atomic(), bulk_writes():
+        for book in books:
+            book.author_slug = slug_of_author(book.author)
+        updated = Book.objects.bulk_update(books, fields, batch_size=500)
+        transaction.on_commit(cache.bump_catalogue_version)
+    return updated
+
+
+def books_set_subjects(*, subjects: Mapping[Book, Sequence[str]]) -> None:
+    """Give each book exactly these subject names, in a fixed number of queries for all of them."""
+    Through = Book.subjects.through
+    by_slug = {
+        subject.slug: subject for subject in subjects_named(name for names in subjects.values() for name in names)
+    }
+    with transaction.atomic(), bulk_writes():
+        Through.objects.filter(book_id__in=[book.pk for book in subjects]).delete()
+        links = {
+            (book.pk, by_slug[slug].pk)
+            for book, names in subjects.items()
+            for slug in (Subject.slug_for(" ".join(name.split())[:100]) for name in names)
+            if slug in by_slug
+        }
+        Through.objects.bulk_create([Through(book_id=book_id, subject_id=subject_id) for book_id, subject_id in links])
+        transaction.on_commit(cache.bump_catalogue_version)
 
 
 def reviews_create(*, reviews: Iterable[Review], batch_size: int = 5000) -> int:

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "bootstrap",  # django-bootstrap-static: Bootstrap's CSS and JS as static files, no CDN
     "csp",
+    "django_tasks",
+    "django_tasks_db",  # the task queue is a table: no broker to run (books/tasks.py)
     # Local
     "accounts",
     "pages",
@@ -211,6 +213,20 @@ BOOKSTORE_REVIEW_RATE = env.str("BOOKSTORE_REVIEW_RATE", default="10/m")
 BOOKSTORE_BOOK_RATE = env.str("BOOKSTORE_BOOK_RATE", default="20/h")
 # Mail links use this domain, never the Host header of the request that asked for them.
 BOOKSTORE_SITE_DOMAIN = env.str("BOOKSTORE_SITE_DOMAIN", default="")
+
+# Background work (staff CSV imports) is queued in the database and run by
+# `manage.py db_worker`, which `make run` starts beside the site.
+TASKS = {"default": {"BACKEND": env.str("BOOKSTORE_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
+
+# ISBN lookup on the add-a-book form (books/openlibrary.py): one host for data, one for covers.
+OPENLIBRARY_BASE_URL = env.str("OPENLIBRARY_BASE_URL", default="https://openlibrary.org")
+OPENLIBRARY_COVERS_URL = env.str("OPENLIBRARY_COVERS_URL", default="https://covers.openlibrary.org")
+OPENLIBRARY_TIMEOUT = env.float("OPENLIBRARY_TIMEOUT", default=3.0)
+# Open Library asks clients to name themselves and a contact.
+OPENLIBRARY_USER_AGENT = env.str(
+    "OPENLIBRARY_USER_AGENT",
+    default=f"Bookstore/1.0 (ISBN lookup; +https://{BOOKSTORE_SITE_DOMAIN or 'localhost'})",
+)
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 # Sign-up with an address that exists must look like any other sign-up: allauth can hide
 # it only when the address has to be verified (production sets "mandatory").

@@ -10,6 +10,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest
 from django.utils.safestring import SafeString, mark_safe
 
+from books.isbn import format_isbn
+
 register = template.Library()
 
 MAX_STARS = 5
@@ -27,6 +29,12 @@ def stars(value: object) -> str:
     filled = int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     filled = max(0, min(MAX_STARS, filled))
     return "★" * filled + "☆" * (MAX_STARS - filled)
+
+
+@register.filter
+def isbn(value: str) -> str:
+    """An ISBN-13 as people write it, hyphenated by its registration groups."""
+    return format_isbn(value)
 
 
 @register.filter
