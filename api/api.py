@@ -44,9 +44,16 @@ REVIEW_NOT_OWNER = ReviewUpdateView.not_owner_message
 MAX_PAGE = 100
 BOOK_FIELDS = ["title", "author", "price", "description"]  # BookForm's, less the cover
 
-COMMON = {401: schemas.Error, 429: schemas.Error}
+COMMON = {400: schemas.Error, 401: schemas.Error, 429: schemas.Error}
 READ_ERRORS = {400: schemas.Error, 404: schemas.Error, 422: schemas.Error, **COMMON}
-WRITE_ERRORS = {403: schemas.Error, 404: schemas.Error, 422: schemas.Error, 503: schemas.Error, **COMMON}
+WRITE_ERRORS = {
+    400: schemas.Error,
+    403: schemas.Error,
+    404: schemas.Error,
+    422: schemas.Error,
+    503: schemas.Error,
+    **COMMON,
+}
 
 
 # --- errors: always {"detail": …, "errors": {field: [messages]}} ----------------------------------
