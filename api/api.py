@@ -6,6 +6,7 @@ Every write goes through what the site's views use: `BookForm`/`ReviewForm` for 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +16,7 @@ from django.forms import BaseForm
 from django.forms.models import model_to_dict
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from ninja import File, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.files import UploadedFile
@@ -22,7 +24,7 @@ from pydantic import Field
 
 from books import cache
 from books.forms import BookForm, ReviewForm
-from books.models import Book, Review
+from books.models import Book, BookQuerySet, Review
 from books.services import book_save, books_delete
 from books.views import SEARCH_MAX_LENGTH, OwnerRequiredMixin, ReviewUpdateView
 from covers.files import CoverStorageError
@@ -42,12 +44,12 @@ api = NinjaAPI(
 BOOK_NOT_OWNER = OwnerRequiredMixin.not_owner_message
 REVIEW_NOT_OWNER = ReviewUpdateView.not_owner_message
 MAX_PAGE = 100
+PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
 BOOK_FIELDS = ["title", "author", "price", "description"]  # BookForm's, less the cover
 
 COMMON = {400: schemas.Error, 401: schemas.Error, 429: schemas.Error}
-READ_ERRORS = {400: schemas.Error, 404: schemas.Error, 422: schemas.Error, **COMMON}
+READ_ERRORS = {404: schemas.Error, 422: schemas.Error, **COMMON}
 WRITE_ERRORS = {
-    400: schemas.Error,
     403: schemas.Error,
     404: schemas.Error,
     422: schemas.Error,
@@ -133,6 +135,33 @@ def _url(field: Any) -> str | None:
     return field.url if field else None
 
 
+@functools.cache
+def _book_url() -> str:
+    return reverse("book_detail", args=[PLACEHOLDER])
+
+
+def card_from_values(row: dict[str, Any]) -> dict[str, Any]:
+    """A card from a `.values()` row: lists build no model instances (their signals and URL
+    reversing were two thirds of the time of a page of 24)."""
+    thumbnail = row["cover_thumbnail"]
+    return {
+        "id": row["id"],
+        "title": row["title"],
+        "author": row["author"],
+        "price": str(row["price"]),
+        "rating_average": None if row["rating_average"] is None else str(row["rating_average"]),
+        "rating_count": row["rating_count"],
+        "review_count": row["review_count"],
+        "thumbnail_url": _thumbnail_storage().url(thumbnail) if thumbnail else None,
+        "created_at": row["created_at"],
+        "url": _book_url().replace(PLACEHOLDER, str(row["id"])),
+    }
+
+
+def _thumbnail_storage() -> Any:
+    return Book._meta.get_field("cover_thumbnail").storage
+
+
 def book_card(book: Book) -> dict[str, Any]:
     return {
         "id": book.id,
@@ -200,13 +229,13 @@ def list_books(request: HttpRequest, filters: Query[BookFilters]) -> dict[str, A
     query = filters.q.replace("\x00", "").strip()[:SEARCH_MAX_LENGTH]
     sort = filters.sort if filters.sort in cursors.BOOK_SORTS else "newest"
     rows, next_cursor = cursors.page(
-        Book.objects.for_cards().search(query),
+        Book.objects.search(query).values(*BookQuerySet.CARD_FIELDS),
         cursors.BOOK_SORTS[sort],
         filters.cursor,
         filters.limit,
         scope=f"books:{sort}",
     )
-    return {"items": [book_card(book) for book in rows], "next_cursor": next_cursor}
+    return {"items": [card_from_values(row) for row in rows], "next_cursor": next_cursor}
 
 
 @api.post("/books", response={201: schemas.BookDetail, **WRITE_ERRORS}, auth=auth.WRITE, tags=["books"])
@@ -393,13 +422,13 @@ def list_member_books(request: HttpRequest, username: str, filters: Query[Member
     """The books a member added, newest first."""
     member = _member(username)
     rows, next_cursor = cursors.page(
-        Book.objects.for_cards().filter(creator=member),
+        Book.objects.filter(creator=member).values(*BookQuerySet.CARD_FIELDS),
         cursors.BOOK_SORTS["newest"],
         filters.cursor,
         filters.limit,
         scope=f"member-books:{member.pk}",
     )
-    return {"items": [book_card(book) for book in rows], "next_cursor": next_cursor}
+    return {"items": [card_from_values(row) for row in rows], "next_cursor": next_cursor}
 
 
 @api.get(

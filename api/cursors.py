@@ -88,7 +88,8 @@ def page(
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
-    return rows, encode(scope, [getattr(rows[-1], key.name) for key in keys])
+    last = rows[-1]
+    return rows, encode(scope, [last[key.name] if isinstance(last, dict) else getattr(last, key.name) for key in keys])
 
 
 def _after(keys: Sequence[Key], values: Sequence[Any]) -> Q:

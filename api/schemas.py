@@ -1,4 +1,8 @@
-"""What the API reads and answers. Prices and averages are strings ("12.50"): exact decimals."""
+"""What the API reads and answers. Prices and averages are strings ("12.50"): exact decimals.
+
+Answers are plain pydantic models: ninja's `Schema` runs a Django-aware validator on every
+object, a third of the time of a page of 24 books.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,16 @@ from decimal import Decimal
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 
-class Error(Schema):
+class Error(BaseModel):
     detail: str
     # Field name → messages, the same words the site's forms show.
     errors: dict[str, list[str]] = Field(default_factory=dict)
 
 
-class BookCard(Schema):
+class BookCard(BaseModel):
     id: UUID
     title: str
     author: str
@@ -38,7 +42,7 @@ class BookDetail(BookCard):
     editable: bool = Field(description="Whether the caller may change or delete this book.")
 
 
-class BookPage(Schema):
+class BookPage(BaseModel):
     items: list[BookCard]
     next_cursor: str | None
 
@@ -57,7 +61,7 @@ class BookPatch(Schema):
     description: str | None = None
 
 
-class ReviewOut(Schema):
+class ReviewOut(BaseModel):
     id: int
     book: UUID
     book_title: str
@@ -68,7 +72,7 @@ class ReviewOut(Schema):
     editable: bool
 
 
-class ReviewPage(Schema):
+class ReviewPage(BaseModel):
     items: list[ReviewOut]
     next_cursor: str | None
 
@@ -83,7 +87,7 @@ class ReviewPatch(Schema):
     rating: int | None = None
 
 
-class Member(Schema):
+class Member(BaseModel):
     username: str
     date_joined: datetime
     book_count: int
@@ -97,7 +101,7 @@ class Me(Member):
     token_read_only: bool | None
 
 
-class DirectUpload(Schema):
+class DirectUpload(BaseModel):
     url: str = Field(description="POST the form here: every field below, then the file as `file`, last.")
     fields: dict[str, str]
     upload: str = Field(description="Hand this to the finalize endpoint once the bucket accepted the file.")
