@@ -42,12 +42,24 @@ def review(book, member):
     return ReviewFactory(book=book, author=member, review="A classic.", rating=5)
 
 
+class Callers(dict):
+    """Each kind of caller, made on first use (a test usually needs one)."""
+
+    def __init__(self, member, other_member):
+        super().__init__()
+        self.makers = {
+            "anonymous": lambda: Caller("anonymous", Client()),
+            "read_token": lambda: token_caller("read", member, read_only=True),
+            "full_token": lambda: token_caller("full", member),
+            "other": lambda: token_caller("other", other_member),
+            "owner": lambda: session_caller(member),
+        }
+
+    def __missing__(self, name):
+        self[name] = self.makers[name]()
+        return self[name]
+
+
 @pytest.fixture
 def callers(member, other_member):
-    return {
-        "anonymous": Caller("anonymous", Client()),
-        "read_token": token_caller("read", member, read_only=True),
-        "full_token": token_caller("full", member),
-        "other": token_caller("other", other_member),
-        "owner": session_caller(member),
-    }
+    return Callers(member, other_member)
