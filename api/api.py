@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.forms import BaseForm
 from django.forms.models import model_to_dict
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from ninja import File, NinjaAPI, Query, Schema, Status
@@ -99,6 +100,11 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(Http404)
 def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return error(request, 404, "Not Found")
+
+
+@api.exception_handler(MultiPartParserError)
+def malformed_body(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    return error(request, 400, "The request body could not be parsed.")
 
 
 @api.exception_handler(cursors.BadCursor)

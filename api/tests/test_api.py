@@ -90,6 +90,14 @@ def test_book_validation_uses_the_forms_messages(callers, payload, errors):
     assert not Book.objects.exists()
 
 
+def test_a_malformed_multipart_body_is_a_400_not_a_500(callers, book):
+    response = callers["full_token"].call(
+        "post", f"/books/{book.pk}/cover", data=b"--x", content_type="multipart/form-data"
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"] == "The request body could not be parsed."
+
+
 def test_review_validation_uses_the_forms_messages(callers, book):
     response = callers["full_token"].call("post", f"/books/{book.pk}/reviews", json={"review": "ok", "rating": 9})
     assert response.status_code == 422
