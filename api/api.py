@@ -11,7 +11,6 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.forms import BaseForm
 from django.forms.models import model_to_dict
 from django.http import Http404, HttpRequest, HttpResponse
@@ -310,11 +309,7 @@ def _own_book(request: HttpRequest, book_id: UUID) -> Book:
 
 
 def _save_book(form: BookForm, creator: Any = None) -> Book:
-    try:
-        valid = form.is_valid()
-    except DjangoValidationError as exc:  # pragma: no cover - forms collect these
-        raise HttpError(422, str(exc)) from exc
-    if not valid:
+    if not form.is_valid():
         raise FormInvalid(form)
     try:
         return book_save(
