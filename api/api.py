@@ -229,10 +229,18 @@ class BookFilters(Schema):
 
 
 @api.get("/books", response={200: schemas.BookPage, **READ_ERRORS}, auth=auth.READ, tags=["books"])
-def list_books(request: HttpRequest, filters: Query[BookFilters]) -> dict[str, Any]:
+def list_books(request: HttpRequest, filters: Query[BookFilters]) -> HttpResponse:
     """The catalogue, with the site's search and sorts, a page at a time."""
     query = filters.q.replace("\x00", "").strip()[:SEARCH_MAX_LENGTH]
     sort = filters.sort if filters.sort in cursors.BOOK_SORTS else "newest"
+    # The catalogue's first pages are the same for every caller: cached like the site's
+    # list pages, under the catalogue version every write replaces (bounded: 4 sorts × limits).
+    key = None
+    if cache.enabled() and not query and not filters.cursor and (timeout := cache.page_timeout()):
+        key = f"api-books:{cache.catalogue_version()}:{sort}:{filters.limit}"
+        body = cache.page_cache().get(key)
+        if body is not None:
+            return HttpResponse(body, content_type="application/json; charset=utf-8")
     rows, next_cursor = cursors.page(
         Book.objects.search(query).values(*BookQuerySet.CARD_FIELDS),
         cursors.BOOK_SORTS[sort],
@@ -240,7 +248,11 @@ def list_books(request: HttpRequest, filters: Query[BookFilters]) -> dict[str, A
         filters.limit,
         scope=f"books:{sort}",
     )
-    return {"items": [card_from_values(row) for row in rows], "next_cursor": next_cursor}
+    page = schemas.BookPage(items=[card_from_values(row) for row in rows], next_cursor=next_cursor)
+    body = page.model_dump_json().encode()
+    if key is not None:
+        cache.page_cache().set(key, body, timeout=timeout)
+    return HttpResponse(body, content_type="application/json; charset=utf-8")
 
 
 @api.post("/books", response={201: schemas.BookDetail, **WRITE_ERRORS}, auth=auth.WRITE, tags=["books"])

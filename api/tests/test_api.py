@@ -209,3 +209,15 @@ def test_docs_are_served_offline_under_the_csp(client):
     assert finders.find("ninja/swagger-ui-bundle.js") and finders.find("ninja/swagger-ui-init.js")
     schema = client.get(f"{API}/openapi.json").json()
     assert "/api/v1/books" in schema["paths"]
+
+
+def test_cached_first_page_shows_a_write_at_once(settings, callers, book, django_capture_on_commit_callbacks):
+    settings.BOOKSTORE_PAGE_CACHE = True
+    anonymous = callers["anonymous"]
+    assert [item["title"] for item in anonymous.call("get", "/books").json()["items"]] == [book.title]
+    with django_capture_on_commit_callbacks(execute=True):
+        callers["full_token"].call("post", "/books", json=NEW_BOOK)
+    assert [item["title"] for item in anonymous.call("get", "/books").json()["items"]] == ["Kindred", book.title]
+    with django_capture_on_commit_callbacks(execute=True):
+        callers["owner"].call("patch", f"/books/{book.pk}", json={"title": "Renamed"})
+    assert [item["title"] for item in anonymous.call("get", "/books").json()["items"]] == ["Kindred", "Renamed"]
