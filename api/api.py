@@ -248,7 +248,9 @@ def list_books(request: HttpRequest, filters: Query[BookFilters]) -> HttpRespons
         filters.limit,
         scope=f"books:{sort}",
     )
-    page = schemas.BookPage(items=[card_from_values(row) for row in rows], next_cursor=next_cursor)
+    page = schemas.BookPage.model_validate(
+        {"items": [card_from_values(row) for row in rows], "next_cursor": next_cursor}
+    )
     body = page.model_dump_json().encode()
     if key is not None:
         cache.page_cache().set(key, body, timeout=timeout)
