@@ -207,6 +207,7 @@ def test_docs_are_served_offline_under_the_csp(client):
     html = response.content.decode()
     assert response.status_code == 200
     assert "/static/ninja/swagger-ui-bundle.js" in html and "cdn" not in html.lower()
+    assert 'data-api-csrf="true"' in html  # "Try it out" works with the session too
     csp = response["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert finders.find("ninja/swagger-ui-bundle.js") and finders.find("ninja/swagger-ui-init.js")
