@@ -13,9 +13,17 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # `make run PORT=8300` (or HOST=0.0.0.0) when the port is taken or others share the machine.
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The task worker (staff CSV imports) runs beside the site and stops with it.
 run: $(VENV)/.installed
 	DJANGO_DEBUG=true $(BIN)/python manage.py migrate --noinput
+	DJANGO_DEBUG=true $(BIN)/python manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DJANGO_DEBUG=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+.PHONY: worker
+# Production: run the task worker as its own process (one or more), beside `make serve`.
+worker: $(VENV)/.installed
+	exec $(BIN)/python manage.py db_worker
 
 # Lint and run the whole test suite; non-zero on any failure.
 test: $(VENV)/.installed-dev
@@ -68,10 +76,27 @@ serve: $(VENV)/.installed
 bench-s3: $(VENV)/.installed-dev
 	$(BIN)/python bench/s3_requests.py
 
-# Run the browser journeys and refresh the README's screenshots in docs/screenshots/.
+# Run the browser journeys, refresh the README's screenshots in docs/screenshots/ and write the
+# visual check's references (tests/browser/visual/) from this look.
 screenshots: $(VENV)/.installed-dev
-	$(BIN)/pytest -m browser tests/browser
+	BOOKSTORE_UPDATE_SCREENSHOTS=1 $(BIN)/pytest -m browser tests/browser
 	$(BIN)/python -m tests.browser.readme_screenshots
+
+.PHONY: fonts
+# The title face, self-hosted: Literata from npm's @fontsource package, cut to the Latin letters and
+# punctuation the site sets (fontTools, pinned in dev.in). The results are committed in static/fonts/,
+# so only a change of face or of characters needs this (and npm).
+FONT_PACKAGE := @fontsource/literata@5.3.0
+FONT_UNICODES := U+0020-007E,U+00A0-00FF,U+0131,U+0152-0153,U+2013-2014,U+2018-201A,U+201C-201E,U+2022,U+2026,U+2039-203A,U+20AC
+fonts: $(VENV)/.installed-dev
+	rm -rf build/fonts && mkdir -p build/fonts
+	cd build/fonts && npm pack --silent $(FONT_PACKAGE) >/dev/null && tar xzf *.tgz
+	for weight in 400 600; do \
+	  $(BIN)/pyftsubset build/fonts/package/files/literata-latin-$$weight-normal.woff2 --unicodes="$(FONT_UNICODES)" \
+	    --layout-features=kern,liga --flavor=woff2 --output-file=static/fonts/literata-$$weight.woff2 || exit 1; \
+	done
+	cp build/fonts/package/LICENSE static/fonts/OFL.txt
+	ls -l static/fonts/*.woff2
 
 .PHONY: bench-login
 # Median log-in answer times for a right password, a wrong one and an unknown member, on
@@ -91,6 +116,25 @@ bench: $(VENV)/.installed-dev
 	@command -v wrk >/dev/null || { echo "wrk is missing: sudo apt-get install wrk"; exit 1; }
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/api.py
+
+.PHONY: bench-csv
+# import_books on a generated 10,000-row Goodreads export (twice), and the peak memory of a
+# streamed 100,000-book export (bench/catalogue_csv.py). DATABASE_URL=postgres://… for PostgreSQL.
+bench-csv: $(VENV)/.installed-dev
+	$(BIN)/python bench/catalogue_csv.py
+
+.PHONY: bench-upload-memory
+# Peak RSS of one process handling 10 concurrent 40 MP cover uploads, by decode slots
+# (COVER_PROCESSING_CONCURRENCY; bench/upload_memory.py).
+bench-upload-memory: $(VENV)/.installed
+	$(BIN)/python bench/upload_memory.py
+
+.PHONY: soak
+# Two app servers behind nginx (PostgreSQL, Redis, moto S3) under mixed readers and writers for
+# SOAK_SECONDS, through a Redis restart and a 10 s S3 outage; prints a report (bench/soak.py).
+SOAK_SECONDS ?= 300
+soak: $(VENV)/.installed-dev
+	SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/python bench/soak.py
 
 .PHONY: bench-api
 # The API's book list against the HTML list at 10,000 books, anonymous, signed in and with a

@@ -18,7 +18,7 @@ from django.db import DatabaseError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import patch_cache_control, patch_vary_headers, set_response_etag
 from django.utils.http import urlencode
 
 from covers.storage import configured_media
@@ -96,6 +96,31 @@ def page_timeout() -> int:
     if lifetime is not None:
         timeout = min(timeout, lifetime // 2)
     return max(timeout, 0)
+
+
+def shared_cache_control() -> dict[str, int]:
+    """How long a CDN or proxy may keep an anonymous page, and serve it stale while it asks
+    again: together never more than half a signed cover URL's lifetime, like the page cache."""
+    fresh = max(settings.BOOKSTORE_SHARED_CACHE_SECONDS, 0)
+    stale = max(settings.BOOKSTORE_STALE_WHILE_REVALIDATE_SECONDS, 0)
+    lifetime = configured_media().url_lifetime
+    if lifetime is not None:
+        fresh = min(fresh, lifetime // 2)
+        stale = min(stale, lifetime // 2 - fresh)
+    return {"s_maxage": fresh, "stale_while_revalidate": stale}
+
+
+def _patch_http_caching(request: HttpRequest, response: HttpResponseBase) -> None:
+    """Anonymous pages: public for shared caches, an ETag so browsers revalidate with a 304.
+    Anything personal (signed in, a CSRF token, a message, a cookie): private."""
+    if response.status_code != 200 or response.streaming:
+        return
+    if _may_store(request, response):
+        if not response.has_header("ETag"):
+            set_response_etag(response)
+        patch_cache_control(response, public=True, max_age=0, **shared_cache_control())
+    else:
+        patch_cache_control(response, private=True, no_cache=True)
 
 
 def fragment_context() -> dict[str, Any]:
@@ -231,10 +256,14 @@ class AnonymousPageCacheMiddleware:
             response = self.get_response(request)
         finally:
             _request_state.reset(token)
+        candidate = getattr(request, "_page_cache_candidate", False)
+        if candidate:
+            # Before storing, so a page served from the cache carries the same ETag.
+            _patch_http_caching(request, response)
         key = getattr(request, "_page_cache_key", None)
         if key is not None and state.get("store", True) and _may_store(request, response):
             page_cache().set(key, response, timeout=page_timeout())
-        if getattr(request, "_page_cache_candidate", False):
+        if candidate:
             # A page that differs between readers must not be reused by a shared proxy.
             patch_vary_headers(response, ["Cookie"])
         return response

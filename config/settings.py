@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.sites",
+    "django.contrib.sitemaps",
     # Third party
     "allauth",
     "allauth.account",
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "bootstrap",  # django-bootstrap-static: Bootstrap's CSS and JS as static files, no CDN
     "csp",
+    "django_tasks",
+    "django_tasks_db",  # the task queue is a table: no broker to run (books/tasks.py)
     # Local
     "accounts",
     "pages",
@@ -71,6 +74,8 @@ MIDDLEWARE = [
     "config.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside the page cache: a cached page, too, answers If-None-Match with 304.
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -175,6 +180,11 @@ BOOKSTORE_PAGE_CACHE = env.bool("BOOKSTORE_PAGE_CACHE", default=bool(REDIS_URL))
 BOOKSTORE_PAGE_CACHE_SECONDS = env.int("BOOKSTORE_PAGE_CACHE_SECONDS", default=60)
 # What bounds the page cache whatever URLs arrive: list pages past this number are not
 # cached, nor more than this many distinct searches per catalogue version.
+# HTTP caching of anonymous pages by a CDN or reverse proxy (Cache-Control s-maxage and
+# stale-while-revalidate; browsers revalidate every time with the ETag). Both together stay
+# within half a signed cover URL's lifetime (books.cache.shared_cache_control).
+BOOKSTORE_SHARED_CACHE_SECONDS = env.int("BOOKSTORE_SHARED_CACHE_SECONDS", default=10)
+BOOKSTORE_STALE_WHILE_REVALIDATE_SECONDS = env.int("BOOKSTORE_STALE_WHILE_REVALIDATE_SECONDS", default=30)
 BOOKSTORE_PAGE_CACHE_MAX_PAGE = env.int("BOOKSTORE_PAGE_CACHE_MAX_PAGE", default=20)
 BOOKSTORE_PAGE_CACHE_MAX_SEARCHES = env.int("BOOKSTORE_PAGE_CACHE_MAX_SEARCHES", default=500)
 
@@ -199,8 +209,26 @@ ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 # is made in accounts.adapter), so nobody can lock a member out from elsewhere. Other
 # actions keep allauth's defaults.
 ACCOUNT_RATE_LIMITS = {"login_failed": env.str("BOOKSTORE_LOGIN_FAILED_RATE", default="10/m/ip,5/5m/key")}
+# What one member may post (books.ratelimits, on allauth's limiter): "10/m", or several rates
+# such as "10/m,200/d", each per member. Empty: no limit. Past it: a 429 page, nothing written.
+BOOKSTORE_REVIEW_RATE = env.str("BOOKSTORE_REVIEW_RATE", default="10/m")
+BOOKSTORE_BOOK_RATE = env.str("BOOKSTORE_BOOK_RATE", default="20/h")
 # Mail links use this domain, never the Host header of the request that asked for them.
 BOOKSTORE_SITE_DOMAIN = env.str("BOOKSTORE_SITE_DOMAIN", default="")
+
+# Background work (staff CSV imports) is queued in the database and run by
+# `manage.py db_worker`, which `make run` starts beside the site.
+TASKS = {"default": {"BACKEND": env.str("BOOKSTORE_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
+
+# ISBN lookup on the add-a-book form (books/openlibrary.py): one host for data, one for covers.
+OPENLIBRARY_BASE_URL = env.str("OPENLIBRARY_BASE_URL", default="https://openlibrary.org")
+OPENLIBRARY_COVERS_URL = env.str("OPENLIBRARY_COVERS_URL", default="https://covers.openlibrary.org")
+OPENLIBRARY_TIMEOUT = env.float("OPENLIBRARY_TIMEOUT", default=3.0)
+# Open Library asks clients to name themselves and a contact.
+OPENLIBRARY_USER_AGENT = env.str(
+    "OPENLIBRARY_USER_AGENT",
+    default=f"Bookstore/1.0 (ISBN lookup; +https://{BOOKSTORE_SITE_DOMAIN or 'localhost'})",
+)
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 # Sign-up with an address that exists must look like any other sign-up: allauth can hide
 # it only when the address has to be verified (production sets "mandatory").
@@ -256,6 +284,12 @@ COVER_MAX_UPLOAD_BYTES = env.int("COVER_MAX_UPLOAD_BYTES", default=5 * 1024 * 10
 COVER_MAX_PIXELS = env.int("COVER_MAX_PIXELS", default=40_000_000)
 COVER_MAX_EDGE = env.int("COVER_MAX_EDGE", default=2400)
 COVER_THUMBNAIL_SIZE = (240, 360)
+# Covers decoded at once per process (covers.pipeline), and how long an upload waits for a
+# slot before it is refused as "busy". Memory ceiling ~ concurrency x the per-image peak.
+COVER_PROCESSING_CONCURRENCY = env.int("COVER_PROCESSING_CONCURRENCY", default=2)
+COVER_PROCESSING_WAIT_SECONDS = env.float("COVER_PROCESSING_WAIT_SECONDS", default=10)
+# Replaced and removed covers are deleted by a background thread after the commit (covers.deletes).
+COVER_DELETES_IN_BACKGROUND = env.bool("COVER_DELETES_IN_BACKGROUND", default=True)
 # Uploads above this size are spooled to a temporary file rather than held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # The cap on the form's other fields (file data does not count); covers: COVER_MAX_UPLOAD_BYTES.

@@ -21,6 +21,8 @@ urlpatterns = [
     path("reviews/<int:pk>/update/", book_views.ReviewUpdateView.as_view(), name="review_update"),
     path("reviews/<int:pk>/delete/", book_views.ReviewDeleteView.as_view(), name="review_delete"),
     path("members/<str:username>/", book_views.member_detail, name="member_detail"),
+    path("authors/<str:slug>/", book_views.author_detail, name="author_detail"),
+    path("subjects/<str:slug>/", book_views.subject_detail, name="subject_detail"),
     path("", include("pages.urls")),
 ]
 

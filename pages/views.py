@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
 from books import cache
@@ -30,3 +33,29 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     """A readable 403 page that says why, not Django's bare one."""
     reason = str(exception) if exception and str(exception) else "You do not have permission to do that."
     return render(request, "403.html", {"reason": reason}, status=403)
+
+
+def site_url(request: HttpRequest, path: str) -> str:
+    """An absolute URL on BOOKSTORE_SITE_DOMAIN when it is set, else on the request's host."""
+    if settings.BOOKSTORE_SITE_DOMAIN:
+        return f"{request.scheme}://{settings.BOOKSTORE_SITE_DOMAIN}{path}"
+    return request.build_absolute_uri(path)
+
+
+@require_GET
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    """Crawlers may read the catalogue, never the forms, the account pages or the admin."""
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /accounts/",
+        "Disallow: /books/create/",
+        "Disallow: /books/*/update/",
+        "Disallow: /books/*/delete/",
+        "Disallow: /books/*/review/",
+        "Disallow: /reviews/",
+        "",
+        f"Sitemap: {site_url(request, reverse('sitemap'))}",
+        "",
+    ]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")

@@ -194,9 +194,9 @@ def screenshot(page, request):
         old.unlink(missing_ok=True)
     counter = iter(range(1, 100))
 
-    def take(name, *, full_page=False):
+    def take(name, *, full_page=False, **options):
         path = folder / f"{next(counter):02d}-{name}.png"
-        page.screenshot(path=path, full_page=full_page)
+        page.screenshot(path=path, full_page=full_page, **options)
         return path
 
     return take

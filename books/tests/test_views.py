@@ -309,6 +309,33 @@ def test_detail_shows_edit_and_delete_only_to_the_creator(client, book, other_me
     assert "Submit Review" in content
 
 
+# --- Text limits ------------------------------------------------------------------------------
+def test_an_oversize_description_is_refused_with_a_message_and_nothing_changes(member_client, book):
+    before = snapshot(), Book.objects.get().description
+    huge = "x" * 1_900_000  # what an attacker sent: 1.9 MB, within the request size cap
+    response = member_client.post(reverse("book_update", args=[book.pk]), {**VALID_BOOK, "description": huge})
+    assert response.status_code == 200
+    assert "A description may be at most 10000 characters long; this one has 1900000." in response.content.decode()
+    assert (snapshot(), Book.objects.get().description) == before
+
+
+def test_an_oversize_description_adds_no_book(member_client):
+    response = member_client.post(reverse("book_create"), {**VALID_BOOK, "description": "x" * 10_001})
+    assert "A description may be at most 10000 characters long" in response.content.decode()
+    assert not Book.objects.exists()
+
+
+def test_a_description_of_exactly_the_limit_is_saved(member_client):
+    member_client.post(reverse("book_create"), {**VALID_BOOK, "description": "x" * 10_000})
+    assert len(Book.objects.get().description) == 10_000
+
+
+def test_an_oversize_review_is_refused_with_a_message(member_client, book):
+    response = member_client.post(reverse("review_create", args=[book.pk]), {"review": "x" * 5_001})
+    assert "A review may be at most 5000 characters long; this one has 5001." in response.content.decode()
+    assert not Review.objects.exists()
+
+
 # --- Update ------------------------------------------------------------------------------------
 def test_update_keeps_the_current_cover_when_no_new_file_is_chosen(member_client, member):
     member_client.post(reverse("book_create"), {**VALID_BOOK, "cover": cover_upload()})
@@ -573,3 +600,19 @@ def test_signed_in_member_has_an_account_menu(member_client):
         assert f'href="{reverse(name)}"' in page or f'action="{reverse(name)}"' in page
     assert 'href="/members/alice/">Your page</a>' in page
     assert 'data-bs-toggle="dropdown"' in page
+
+
+# --- The look -------------------------------------------------------------------------------------
+def test_a_book_without_a_cover_gets_a_designed_cover_with_its_title_and_author(client, book):
+    detail = client.get(book.get_absolute_url()).content.decode()
+    assert f'role="img" aria-label="No cover: {book.title} by {book.author}"' in detail
+    assert f'<span class="cover-art-title">{book.title}</span>' in detail
+    listing = client.get(reverse("book_list")).content.decode()
+    assert 'class="cover cover-art cover-tint-' in listing and 'aria-hidden="true"' in listing
+
+
+def test_every_page_loads_the_site_css_the_title_face_and_the_sort_script(client, book):
+    page = client.get(reverse("book_list")).content.decode()
+    for asset in ("css/site.css", "fonts/literata-600.woff2", "js/sort-on-change.js", "img/logo.svg"):
+        assert f"/static/{asset}" in page
+    assert "data-sort-on-change" in page and ">Sort</button>" in page  # the button is the fallback without scripts

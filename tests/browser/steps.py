@@ -29,7 +29,6 @@ def cover_image(title, *, fmt="JPEG", size=(300, 450), color=(30, 90, 160)):
     image = Image.new("RGB", size, color)
     draw = ImageDraw.Draw(image)
     width, height = size
-    draw.rectangle((0, int(height * 0.62), width, int(height * 0.64)), fill=(255, 255, 255))
     font = _cover_font(max(12, width // 9))
     lines = textwrap.wrap(title, width=11, break_long_words=False) or [""]
     y = int(height * 0.14)

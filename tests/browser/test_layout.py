@@ -1,10 +1,12 @@
 """The interface on a phone-sized screen, driven from the keyboard."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.steps import assert_page_is_accessible, book_with_cover, image_natural_width, navigation
-from tests.factories import ReviewFactory, UserFactory
+from tests.factories import BookFactory, ReviewFactory, UserFactory
 
 pytestmark = pytest.mark.browser
 
@@ -32,14 +34,39 @@ def test_phone_visitor_opens_the_menu_by_keyboard_and_searches(page, site, trans
     expect(page.get_by_role("heading", level=1)).to_have_text("Books matching “left hand”")
     thumbnail = page.locator("article.book-card img")
     assert image_natural_width(thumbnail) > 0
-    card_width = page.locator("article.book-card").bounding_box()["width"]
-    assert 120 < card_width < 390 / 2, "two cards a row on a phone"
+    card = page.locator("article.book-card").bounding_box()
+    thumbnail_box = thumbnail.bounding_box()
+    title = page.locator("article.book-card a.book-card-link").bounding_box()
+    assert card["width"] > 340, "a compact list on a phone: one book a row"
+    assert thumbnail_box["x"] + thumbnail_box["width"] <= title["x"], "the thumbnail beside the title"
+    assert card["height"] < 844 / 6, "at least six books a screen"
     screenshot("phone-search-results")
+    expect(page.get_by_role("button", name="Sort")).to_be_hidden()
+    page.get_by_label("Sort by").select_option("price")  # applies on change, keeping the search
+    expect(page).to_have_url(re.compile(r"\?q=left\+hand&sort=price$"))
 
-    page.locator("article.book-card a").click()
+    page.locator("article.book-card a.book-card-link").click()
     cover = page.get_by_role("img", name="Cover of The Left Hand of Darkness")
     assert image_natural_width(cover) > 0
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, "nothing sticks out sideways"
     assert_page_is_accessible(page)
     screenshot("phone-detail", full_page=True)
     page_problems.assert_none()
+
+
+def test_sort_works_without_javascript_through_its_button(browser, site, transactional_db):
+    creator = UserFactory(username="alice")
+    for title in ("Kindred", "Dawn", "Wild Seed"):
+        BookFactory(creator=creator, title=title)
+    context = browser.new_context(base_url=site.url, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto("/books/")
+        page.get_by_label("Sort by").select_option("title")
+        expect(page).to_have_url(re.compile(r"/books/$"))  # nothing happens on change without scripts
+        page.get_by_role("button", name="Sort").click()
+        expect(page).to_have_url(re.compile(r"\?sort=title$"))
+        titles = page.locator("article.book-card h2").all_inner_texts()
+        assert titles == ["Dawn", "Kindred", "Wild Seed"]
+    finally:
+        context.close()
