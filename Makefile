@@ -111,10 +111,11 @@ bench-covers: $(VENV)/.installed
 
 .PHONY: bench
 # Seed PostgreSQL and SQLite at 10,000 and 100,000 books, serve with gunicorn, load with
-# wrk; prints one table and writes bench/results/*.json. About 15 minutes. Needs wrk.
+# wrk; prints one table and writes bench/results/*.json, then the API-vs-HTML rows. About 17 minutes. Needs wrk.
 bench: $(VENV)/.installed-dev
 	@command -v wrk >/dev/null || { echo "wrk is missing: sudo apt-get install wrk"; exit 1; }
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/api.py
 
 .PHONY: bench-csv
 # import_books on a generated 10,000-row Goodreads export (twice), and the peak memory of a
@@ -134,3 +135,10 @@ bench-upload-memory: $(VENV)/.installed
 SOAK_SECONDS ?= 300
 soak: $(VENV)/.installed-dev
 	SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/python bench/soak.py
+
+.PHONY: bench-api
+# The API's book list against the HTML list at 10,000 books, anonymous, signed in and with a
+# token, in one run (bench/api.py; also the last step of `make bench`).
+bench-api: $(VENV)/.installed-dev
+	@command -v wrk >/dev/null || { echo "wrk is missing: sudo apt-get install wrk"; exit 1; }
+	$(BIN)/python bench/api.py

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "pages",
     "books",
     "covers",
+    "api",
+    "ninja",  # django-ninja's Swagger UI files, served as static files (no CDN)
     # Deletes replaced files of the models covers.files.deletes_replaced_files marks. Last,
     # so that its signal handlers see every model.
     "django_cleanup.apps.CleanupSelectedConfig",
@@ -295,6 +297,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Any request body above this is answered 413 before it is read (config/limits.py): a
 # cover plus the form's other fields. deploy/nginx/bookstore.conf allows slightly more.
 BOOKSTORE_MAX_REQUEST_BYTES = env.int("BOOKSTORE_MAX_REQUEST_BYTES", default=COVER_MAX_UPLOAD_BYTES + 1024 * 1024)
+
+# --- JSON API (api/) -----------------------------------------------------------------------
+# Requests per window, per personal access token and per client address (sessions, anonymous).
+BOOKSTORE_API_RATE_PER_TOKEN = env.str("BOOKSTORE_API_RATE_PER_TOKEN", default="600/m")
+BOOKSTORE_API_RATE_PER_ADDRESS = env.str("BOOKSTORE_API_RATE_PER_ADDRESS", default="120/m")
+# How long a presigned direct upload to S3 may take to start, and when media_audit removes one abandoned.
+BOOKSTORE_DIRECT_UPLOAD_EXPIRY = env.int("BOOKSTORE_DIRECT_UPLOAD_EXPIRY", default=300)
 
 # --- Forms ----------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -16,6 +16,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("api/", include("api.urls")),
     path("books/", include("books.urls")),
     path("reviews/<int:pk>/update/", book_views.ReviewUpdateView.as_view(), name="review_update"),
     path("reviews/<int:pk>/delete/", book_views.ReviewDeleteView.as_view(), name="review_delete"),
