@@ -6,7 +6,9 @@ Every write goes through what the site's views use: `BookForm`/`ReviewForm` for 
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
@@ -22,10 +24,10 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.files import UploadedFile
 from pydantic import Field
 
-from books import cache
+from books import cache, ratelimits
 from books.forms import BookForm, ReviewForm
 from books.models import Book, BookQuerySet, Review
-from books.services import book_save, books_delete
+from books.services import book_delete, book_save, review_add, review_delete, review_edit
 from books.views import SEARCH_MAX_LENGTH, OwnerRequiredMixin, ReviewUpdateView
 from covers.files import CoverStorageError
 
@@ -81,6 +83,27 @@ def rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
     response = error(request, 429, "Too many requests: try again later.")
     response["Retry-After"] = str(exc.retry_after)
     return response
+
+
+@api.exception_handler(ratelimits.TooManyWrites)
+def too_many_writes(request: HttpRequest, exc: ratelimits.TooManyWrites) -> HttpResponse:
+    """The site's per-member limits on new books and reviews hold through the API too."""
+    noun = ratelimits.NOUNS[exc.action]
+    response = error(request, 429, f"Too many new {noun}: try again in {ratelimits.in_words(exc.retry_after)}.")
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@contextlib.contextmanager
+def counted_write(request: HttpRequest, action: str) -> Iterator[None]:
+    """Count one `action` against the member's limit; nothing counts if the write fails."""
+    usage = ratelimits.consume(request, action)
+    try:
+        yield
+    except BaseException:
+        if usage is not None:
+            usage.rollback()
+        raise
 
 
 @api.exception_handler(AuthenticationError)
@@ -261,7 +284,8 @@ def list_books(request: HttpRequest, filters: Query[BookFilters]) -> HttpRespons
 def create_book(request: HttpRequest, payload: schemas.BookIn) -> Status[dict[str, Any]]:
     """Add a book; its creator is the caller."""
     form = BookForm(data=_form_data(payload.dict()), instance=Book())
-    book = _save_book(form, creator=caller(request).user)
+    with counted_write(request, "book"):
+        book = _save_book(form, creator=caller(request).user)
     return Status(201, book_detail(book, request))
 
 
@@ -282,8 +306,8 @@ def update_book(request: HttpRequest, book_id: UUID, payload: schemas.BookPatch)
 @api.delete("/books/{book_id}", response={204: None, **WRITE_ERRORS}, auth=auth.WRITE, tags=["books"])
 def delete_book(request: HttpRequest, book_id: UUID) -> Status[None]:
     """Delete a book with its reviews and cover; only its creator may."""
-    book = _own_book(request, book_id)
-    books_delete(books=Book.objects.filter(pk=book.pk))
+    if not book_delete(book=_own_book(request, book_id)):
+        raise Http404("This book was deleted meanwhile.")
     return Status(204, None)
 
 
@@ -376,7 +400,11 @@ def create_review(request: HttpRequest, book_id: UUID, payload: schemas.ReviewIn
     review = form.save(commit=False)
     review.book = book
     review.author = caller(request).user  # WRITE auth: a member
-    review.save()
+    with counted_write(request, "review"):
+        try:
+            review_add(review=review)
+        except Book.DoesNotExist as exc:
+            raise Http404("This book was deleted meanwhile.") from exc
     return Status(201, review_out(review, request))
 
 
@@ -392,12 +420,16 @@ def update_review(request: HttpRequest, review_id: int, payload: schemas.ReviewP
     form = ReviewForm(data=_review_data(data), instance=review)
     if not form.is_valid():
         raise FormInvalid(form)
-    return review_out(form.save(), request)
+    try:
+        review = review_edit(review=form.save(commit=False))
+    except (Review.DoesNotExist, Book.DoesNotExist) as exc:
+        raise Http404("This review was deleted meanwhile.") from exc
+    return review_out(review, request)
 
 
 @api.delete("/reviews/{review_id}", response={204: None, **WRITE_ERRORS}, auth=auth.WRITE, tags=["reviews"])
 def delete_review(request: HttpRequest, review_id: int) -> Status[None]:
-    _own_review(request, review_id).delete()
+    review_delete(review=_own_review(request, review_id))
     return Status(204, None)
 
 
