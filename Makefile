@@ -13,9 +13,17 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # `make run PORT=8300` (or HOST=0.0.0.0) when the port is taken or others share the machine.
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The task worker (staff CSV imports) runs beside the site and stops with it.
 run: $(VENV)/.installed
 	DJANGO_DEBUG=true $(BIN)/python manage.py migrate --noinput
+	DJANGO_DEBUG=true $(BIN)/python manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DJANGO_DEBUG=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+.PHONY: worker
+# Production: run the task worker as its own process (one or more), beside `make serve`.
+worker: $(VENV)/.installed
+	exec $(BIN)/python manage.py db_worker
 
 # Lint and run the whole test suite; non-zero on any failure.
 test: $(VENV)/.installed-dev
@@ -112,7 +120,34 @@ bench-covers: $(VENV)/.installed
 
 .PHONY: bench
 # Seed PostgreSQL and SQLite at 10,000 and 100,000 books, serve with gunicorn, load with
-# wrk; prints one table and writes bench/results/*.json. About 15 minutes. Needs wrk.
+# wrk; prints one table and writes bench/results/*.json, then the API-vs-HTML rows. About 17 minutes. Needs wrk.
 bench: $(VENV)/.installed-dev
 	@command -v wrk >/dev/null || { echo "wrk is missing: sudo apt-get install wrk"; exit 1; }
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/api.py
+
+.PHONY: bench-csv
+# import_books on a generated 10,000-row Goodreads export (twice), and the peak memory of a
+# streamed 100,000-book export (bench/catalogue_csv.py). DATABASE_URL=postgres://… for PostgreSQL.
+bench-csv: $(VENV)/.installed-dev
+	$(BIN)/python bench/catalogue_csv.py
+
+.PHONY: bench-upload-memory
+# Peak RSS of one process handling 10 concurrent 40 MP cover uploads, by decode slots
+# (COVER_PROCESSING_CONCURRENCY; bench/upload_memory.py).
+bench-upload-memory: $(VENV)/.installed
+	$(BIN)/python bench/upload_memory.py
+
+.PHONY: soak
+# Two app servers behind nginx (PostgreSQL, Redis, moto S3) under mixed readers and writers for
+# SOAK_SECONDS, through a Redis restart and a 10 s S3 outage; prints a report (bench/soak.py).
+SOAK_SECONDS ?= 300
+soak: $(VENV)/.installed-dev
+	SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/python bench/soak.py
+
+.PHONY: bench-api
+# The API's book list against the HTML list at 10,000 books, anonymous, signed in and with a
+# token, in one run (bench/api.py; also the last step of `make bench`).
+bench-api: $(VENV)/.installed-dev
+	@command -v wrk >/dev/null || { echo "wrk is missing: sudo apt-get install wrk"; exit 1; }
+	$(BIN)/python bench/api.py

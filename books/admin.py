@@ -10,7 +10,7 @@ from covers.files import CoverStorageError
 
 from .forms import BookForm
 from .models import Book, Review
-from .services import book_save
+from .services import book_delete, book_save, books_delete
 
 
 class BookAdminForm(BookForm):
@@ -42,7 +42,7 @@ class BookAdmin(admin.ModelAdmin):
     ]
     list_display_links = ["cover_preview", "title"]
     list_filter = ["creator"]
-    search_fields = ["title", "author"]
+    search_fields = ["title", "author", "isbn"]
     list_select_related = ["creator"]
     raw_id_fields = ["creator"]
     readonly_fields = ["cover_preview", "review_count", "rating_count", "rating_average", "created_at", "updated_at"]
@@ -53,7 +53,20 @@ class BookAdmin(admin.ModelAdmin):
     inlines = [ReviewInline]
 
     def save_model(self, request: HttpRequest, obj: Book, form: BookAdminForm, change: bool) -> None:
-        book_save(book=obj, cover=form.new_cover, remove_cover=form.clears_cover)
+        book_save(
+            book=obj, cover=form.new_cover, remove_cover=form.clears_cover, subjects=form.cleaned_data["subjects"]
+        )
+
+    def save_related(self, request: HttpRequest, form: BookAdminForm, formsets: Any, change: bool) -> None:
+        # Subjects were saved by book_save from their names; only the reviews' inline is left.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def delete_model(self, request: HttpRequest, obj: Book) -> None:
+        book_delete(book=obj)  # locks the row and removes the files it holds now
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        books_delete(books=queryset)
 
     def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:

@@ -11,9 +11,19 @@ from django.utils.translation import gettext_lazy as _
 from covers import ProcessedCover, process_cover
 from covers.validation import EMPTY
 
+from . import openlibrary
+from .isbn import normalize_isbn
+from .languages import language_choices
 from .models import Book, Review
 
+MAX_SUBJECTS = 20
+
 COVER_ACCEPT = "image/jpeg,image/png,image/webp"
+
+
+def too_long(what: str) -> dict[str, str]:
+    """Django's max_length message, in words that name the field."""
+    return {"max_length": f"{what} may be at most %(limit_value)s characters long; this one has %(show_value)s."}
 
 
 class BookForm(forms.ModelForm):
@@ -31,18 +41,72 @@ class BookForm(forms.ModelForm):
         error_messages={"empty": EMPTY},
     )
 
+    # Longer than the stored ISBN-13: hyphens and spaces are welcome here.
+    isbn = forms.CharField(label="ISBN", required=False, max_length=20)
+    language = forms.ChoiceField(required=False, choices=lambda: [("", "—"), *language_choices()])
+    subjects = forms.CharField(
+        required=False,
+        max_length=1000,
+        help_text="Optional. Separate subjects with commas, e.g. “Science fiction, Anthropology”.",
+    )
+
+    openlibrary_cover = forms.BooleanField(
+        required=False,
+        label="Use Open Library's cover for this ISBN",
+        help_text="Fetched when you save, unless you choose a file above.",
+    )
+
     class Meta:
         model = Book
-        fields = ["title", "author", "price", "description"]
+        fields = [
+            "title",
+            "author",
+            "price",
+            "description",
+            "isbn",
+            "publisher",
+            "publication_year",
+            "pages",
+            "language",
+        ]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
         labels = {"title": _("Title"), "author": _("Author"), "price": _("Price"), "description": _("Description")}
+        error_messages = {
+            "title": too_long("A title"),
+            "author": too_long("An author's name"),
+            "description": too_long("A description"),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["isbn"].help_text = "Optional. ISBN-10 or ISBN-13, with or without hyphens."
+        if self.instance.pk and "subjects" not in self.initial:
+            self.initial["subjects"] = ", ".join(subject.name for subject in self.instance.subjects.all())
         # The current cover is the field's initial value, so the widget offers "Clear".
         self.fields["cover"].initial = self.instance.cover or None
         self.fields["cover"].help_text = cover_help_text()
         self.fields["price"].widget.attrs.setdefault("min", "0")
+
+    def clean_isbn(self) -> str:
+        isbn = normalize_isbn(self.cleaned_data.get("isbn", ""))
+        if isbn:
+            existing = Book.objects.filter(isbn=isbn).exclude(pk=self.instance.pk).only("title", "author").first()
+            if existing is not None:
+                raise forms.ValidationError(
+                    "This ISBN is already in the catalogue: “%(title)s” by %(author)s.",
+                    code="isbn_taken",
+                    params={"title": existing.title, "author": existing.author},
+                )
+        return isbn
+
+    def clean_subjects(self) -> list[str]:
+        names = [" ".join(name.split()) for name in self.cleaned_data.get("subjects", "").split(",")]
+        names = [name for name in names if name]
+        if len(names) > MAX_SUBJECTS:
+            raise forms.ValidationError(f"At most {MAX_SUBJECTS} subjects, please.")
+        if any(len(name) > 100 for name in names):
+            raise forms.ValidationError("A subject is at most 100 characters long.")
+        return names
 
     def clean_cover(self) -> ProcessedCover | bool | None:
         value = self.cleaned_data.get("cover")
@@ -51,6 +115,20 @@ class BookForm(forms.ModelForm):
         if value is None or not hasattr(value, "content_type"):
             return None  # no new file: keep the current cover
         return process_cover(value)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        wants_cover = cleaned.get("openlibrary_cover") and not cleaned.get("cover")
+        if wants_cover and not self.errors:
+            if not cleaned.get("isbn"):
+                self.add_error("openlibrary_cover", "Enter the book's ISBN to use Open Library's cover.")
+            else:
+                try:
+                    cleaned["cover"] = openlibrary.fetch_cover(cleaned["isbn"])
+                except (openlibrary.OpenLibraryError, forms.ValidationError) as exc:
+                    message = exc.messages[0] if isinstance(exc, forms.ValidationError) else str(exc)
+                    self.add_error("openlibrary_cover", f"The cover could not be used: {message}")
+        return cleaned
 
     @property
     def new_cover(self) -> ProcessedCover | None:
@@ -91,3 +169,45 @@ class ReviewForm(forms.ModelForm):
         fields = ["review", "rating"]
         widgets = {"review": forms.Textarea(attrs={"rows": 3, "placeholder": _("What did you think?")})}
         labels = {"review": _("Your review")}
+        error_messages = {"review": too_long("A review")}
+
+
+def looked_up_form(data: Any, instance: Book | None) -> tuple[BookForm, str, bool]:
+    """The book form filled from Open Library by the ISBN in `data` (a lookup request).
+
+    Returns the unbound form, a message and whether the lookup succeeded; on failure the
+    form holds exactly what the member had typed.
+    """
+    names = [name for name in BookForm.base_fields if name not in ("cover", "openlibrary_cover")]
+    values: dict[str, Any] = {name: data.get(name, "") for name in names}
+    try:
+        isbn = normalize_isbn(values["isbn"])
+    except forms.ValidationError as exc:
+        return BookForm(initial=values, instance=instance), exc.messages[0], False
+    if not isbn:
+        return BookForm(initial=values, instance=instance), "Enter an ISBN to look the book up.", False
+    try:
+        found = openlibrary.lookup(isbn)
+    except openlibrary.OpenLibraryError as exc:
+        return BookForm(initial=values, instance=instance), str(exc), False
+    values.update(found.form_values(), isbn=isbn, openlibrary_cover=False)
+    cover = " It has a cover: tick “Use Open Library's cover” to add it." if found.has_cover else ""
+    message = f"Filled from Open Library: please check the details, add a price and save.{cover}"
+    return BookForm(initial=values, instance=instance), message, True
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="A Goodreads export (goodreads_library_export.csv) or a Bookstore CSV, UTF-8.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+    dry_run = forms.BooleanField(required=False, label="Dry run: check and report, write nothing")
+
+    def clean_file(self) -> tuple[str, str]:
+        upload = self.cleaned_data["file"]
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise forms.ValidationError("This file is not UTF-8 text: export it again as CSV (UTF-8).") from None
+        return upload.name[:200], text

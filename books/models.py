@@ -6,14 +6,19 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connections, models, transaction
 from django.db.models import Aggregate, Avg, Count, Exists, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Lower, Round
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
 
 from covers.files import deletes_replaced_files
 from covers.keys import upload_to
+
+from .languages import language_name, validate_language
 
 
 class BookQuerySet(models.QuerySet["Book"]):
@@ -21,6 +26,7 @@ class BookQuerySet(models.QuerySet["Book"]):
         "id",
         "title",
         "author",
+        "author_slug",
         "price",
         "cover_thumbnail",
         "thumbnail_width",
@@ -76,6 +82,9 @@ class BookQuerySet(models.QuerySet["Book"]):
 
 
 RATING_STARS = (5, 4, 3, 2, 1)  # the distribution's bars, best first
+# What a member may type: a one-page blurb, a long review. Forms refuse more with a message.
+DESCRIPTION_MAX_LENGTH = 10_000
+REVIEW_MAX_LENGTH = 5_000
 
 
 def review_stats_expressions(vendor: str = "postgresql") -> dict[str, Any]:
@@ -120,13 +129,86 @@ def review_stats_expressions(vendor: str = "postgresql") -> dict[str, Any]:
     }
 
 
+# Latin letters that Unicode does not decompose, so slugify() would drop them ("Stanisław").
+_UNDECOMPOSED = str.maketrans(
+    {
+        "ł": "l",
+        "Ł": "L",
+        "ø": "o",
+        "Ø": "O",
+        "đ": "d",
+        "Đ": "D",
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "AE",
+        "œ": "oe",
+        "Œ": "OE",
+        "þ": "th",
+        "Þ": "Th",
+        "ı": "i",
+    }
+)
+
+
+def slug_of_author(author: str) -> str:
+    """The `/authors/<slug>/` of an author's name: ASCII where the name has a transliteration."""
+    author = author.translate(_UNDECOMPOSED)
+    return slugify(author)[:200] or slugify(author, allow_unicode=True)[:200] or "unknown"
+
+
+EARLIEST_YEAR = 1450  # Gutenberg's press: no printed book, hence no ISBN-era edition, before it
+
+
+def validate_publication_year(year: int) -> None:
+    """A sane year: after the first printed books, and at most next year (announced titles)."""
+    latest = timezone.now().year + 1
+    if year is not None and not EARLIEST_YEAR <= year <= latest:
+        raise ValidationError(
+            "Enter a year between %(earliest)s and %(latest)s.",
+            code="publication_year",
+            params={"earliest": EARLIEST_YEAR, "latest": latest},
+        )
+
+
+class Subject(models.Model):
+    """A subject (tag) of books, with its own page listing them."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, unique=True, allow_unicode=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("subject_detail", args=[self.slug])
+
+    @staticmethod
+    def slug_for(name: str) -> str:
+        name = name.translate(_UNDECOMPOSED)
+        return slugify(name)[:100] or slugify(name, allow_unicode=True)[:100]
+
+
 @deletes_replaced_files
 class Book(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     title = models.CharField(max_length=200)
     author = models.CharField(max_length=200)
     price = models.DecimalField(max_digits=8, decimal_places=2, validators=[MinValueValidator(0)])
-    description = models.TextField(blank=True, default="")
+    description = models.TextField(blank=True, default="", max_length=DESCRIPTION_MAX_LENGTH)
+    # Stored as the ISBN-13 (books.isbn.normalize_isbn); unique when present.
+    isbn = models.CharField("ISBN", max_length=13, blank=True, default="")
+    publisher = models.CharField(max_length=200, blank=True, default="")
+    publication_year = models.PositiveSmallIntegerField(null=True, blank=True, validators=[validate_publication_year])
+    pages = models.PositiveIntegerField(
+        "number of pages", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(100_000)]
+    )
+    language = models.CharField(max_length=3, blank=True, default="", validators=[validate_language])
+    subjects = models.ManyToManyField(Subject, blank=True, related_name="books")
+    # Kept from `author` by save() and the bulk services: the author's page is an index walk.
+    author_slug = models.CharField(max_length=200, blank=True, default="", editable=False)
     cover = models.ImageField(upload_to=upload_to, blank=True, default="")
     # Made from the cover by covers.pipeline; stored beside it and removed with it.
     cover_thumbnail = models.ImageField(upload_to=upload_to, blank=True, default="", editable=False)
@@ -166,10 +248,23 @@ class Book(models.Model):
             models.Index(fields=["price", "id"], name="book_price_id_idx"),
             # A member's page lists the books they added, newest first.
             models.Index(fields=["creator", "-created_at", "-id"], name="book_creator_newest_idx"),
+            models.Index(fields=["author_slug", "-created_at", "-id"], name="book_author_newest_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["isbn"],
+                condition=~Q(isbn=""),
+                name="book_isbn_unique",
+                violation_error_message="Another book already has this ISBN.",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.author_slug = slug_of_author(self.author)
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         # A card asks twice; reverse() is a visible share of rendering 24 cards, and the
@@ -178,6 +273,13 @@ class Book(models.Model):
         if url is None:
             url = self.__dict__["_absolute_url"] = reverse("book_detail", args=[str(self.id)])
         return url
+
+    @property
+    def language_name(self) -> str:
+        return language_name(self.language)
+
+    def get_author_url(self) -> str:
+        return reverse("author_detail", args=[self.author_slug or slug_of_author(self.author)])
 
     def is_editable_by(self, user: AbstractBaseUser | AnonymousUser) -> bool:
         """The ownership rule, written once: only the member who added a book may change it."""
@@ -200,7 +302,7 @@ class Book(models.Model):
 
 class Review(models.Model):
     book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="reviews")
-    review = models.TextField(max_length=5000)
+    review = models.TextField(max_length=REVIEW_MAX_LENGTH)
     rating = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
@@ -260,3 +362,42 @@ class CatalogueVersion(models.Model):
 
     def __str__(self) -> str:
         return self.token
+
+
+class ImportJob(models.Model):
+    """A CSV import started from the staff page, run by the task worker (books/tasks.py)."""
+
+    QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+
+    creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_jobs")
+    file_name = models.CharField(max_length=200)
+    # Written by the upload view and the task only, never by a form.
+    data = models.TextField(editable=False, help_text="The CSV, kept until the import has run.")
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, default=QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    skipped_rows = models.JSONField(default=list, blank=True)  # [[row, title, reason], …]
+    message = models.TextField(blank=True, default="", editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("import_job", args=[self.pk])
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.processed_rows / self.total_rows)) if self.total_rows else 0
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.DONE, self.FAILED)

@@ -1,18 +1,21 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
@@ -27,10 +30,11 @@ from django.views.generic.edit import ModelFormMixin
 from accounts.models import CustomUser
 from covers.files import CoverStorageError
 
-from . import cache
-from .forms import BookForm, ReviewForm
-from .models import Book, BookQuerySet, Review
-from .services import book_save
+from . import cache, exporting
+from .forms import BookForm, ImportForm, ReviewForm, looked_up_form
+from .models import Book, BookQuerySet, ImportJob, Review, Subject
+from .ratelimits import limit_writes
+from .services import book_delete, book_save, review_add, review_delete, review_edit
 
 # django-stubs' generics, which these classes do not support at run time.
 if TYPE_CHECKING:
@@ -76,6 +80,7 @@ class BookFormMixin(_BookFormMixin):
                 creator=self.get_creator(),
                 cover=form.new_cover,
                 remove_cover=form.clears_cover,
+                subjects=form.cleaned_data["subjects"],
             )
         except CoverStorageError as exc:
             form.add_error("cover", str(exc))
@@ -87,6 +92,15 @@ class BookFormMixin(_BookFormMixin):
 
     def get_creator(self) -> CustomUser | None:
         return None
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if "lookup" not in request.POST:
+            return super().post(request, *args, **kwargs)  # type: ignore[misc]  # the edit views' post
+        # "Fill from Open Library": nothing is saved; the form comes back filled, or as it was.
+        self.object = self.get_object() if isinstance(self, UpdateView) else None
+        form, message, found = looked_up_form(request.POST, self.object)
+        (messages.success if found else messages.error)(request, message)
+        return self.render_to_response(self.get_context_data(form=form))  # type: ignore[attr-defined]
 
 
 SEARCH_MAX_LENGTH = 100
@@ -219,7 +233,7 @@ class BookDetailView(DetailView):
     model = Book
     context_object_name = "book"
     template_name = "books/book_detail.html"
-    queryset = Book.objects.select_related("creator")
+    queryset = Book.objects.select_related("creator").prefetch_related("subjects")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(**detail_context(self.request, self.object), **kwargs)
@@ -251,6 +265,7 @@ def detail_context(request: HttpRequest, book: Book, review_form: ReviewForm | N
     }
 
 
+@method_decorator(limit_writes("book"), name="post")
 class BookCreateView(LoginRequiredMixin, BookFormMixin, CreateView):
     """Add a book; the creator is always the signed-in member."""
 
@@ -275,16 +290,16 @@ class BookDeleteView(OwnerRequiredMixin, DeleteView):
     success_url = reverse_lazy("book_list")
 
     def form_valid(self, form: Any) -> HttpResponse:
-        title = self.object.title
-        response = super().form_valid(form)
-        messages.success(self.request, _("“%(title)s” was deleted.") % {"title": title})
-        return response
+        book_delete(book=self.object)  # False: deleted meanwhile, as asked
+        messages.success(self.request, _("“%(title)s” was deleted.") % {"title": self.object.title})
+        return redirect(self.get_success_url())
 
 
 # Exempt only so that a visitor's form, rendered without a token to keep the page cacheable,
 # reaches the log-in redirect; a member's post is checked by csrf_protect in _post_review.
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
+@limit_writes("review")
 def review_create(request: HttpRequest, pk: UUID) -> HttpResponse:
     """Post a review of a book; a GET just goes back to the book."""
     book = get_object_or_404(Book.objects.select_related("creator"), pk=pk)
@@ -303,7 +318,10 @@ def _post_review(request: HttpRequest, book: Book) -> HttpResponse:
         review = form.save(commit=False)
         review.book = book
         review.author = request.user
-        review.save()
+        try:
+            review_add(review=review)
+        except Book.DoesNotExist as exc:
+            raise Http404("This book was deleted meanwhile; your review was not posted.") from exc
         messages.success(
             request,
             format_html(gettext('Thank you, your review was posted. <a href="#review-{}">Read it</a>.'), review.pk),
@@ -325,7 +343,10 @@ class ReviewUpdateView(OwnerRequiredMixin, UpdateView):
         return Review.objects.select_related("book")
 
     def form_valid(self, form: ReviewForm) -> HttpResponse:
-        review = form.save()
+        try:
+            review = review_edit(review=form.save(commit=False))
+        except (Review.DoesNotExist, Book.DoesNotExist) as exc:
+            raise Http404(_("This review was deleted meanwhile.")) from exc
         messages.success(self.request, _("Your review was updated."))
         return redirect(review)  # to its page of the book's reviews
 
@@ -344,9 +365,9 @@ class ReviewDeleteView(OwnerRequiredMixin, DeleteView):
         return self.object.book.get_absolute_url()
 
     def form_valid(self, form: Any) -> HttpResponse:
-        response = super().form_valid(form)
+        review_delete(review=self.object)
         messages.success(self.request, _("Your review was deleted."))
-        return response
+        return redirect(self.get_success_url())
 
 
 MEMBER_BOOKS_PER_PAGE = 12
@@ -385,3 +406,102 @@ def member_detail(request: HttpRequest, username: str) -> HttpResponse:
         **cache.fragment_context(),
     }
     return render(request, "books/member_detail.html", context)
+
+
+BOOKS_PER_GROUP_PAGE = 24
+
+
+def _book_group(request: HttpRequest, books: BookQuerySet, context: dict[str, Any]) -> HttpResponse:
+    """A page of book cards sharing an author or a subject, newest first."""
+    page = Paginator(books.for_cards().order_by("-created_at", "-id"), BOOKS_PER_GROUP_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context.update(
+        page_obj=page,
+        is_paginated=page.has_other_pages(),
+        page_range=page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+    )
+    return render(request, "books/book_group.html", context)
+
+
+@require_http_methods(["GET", "HEAD"])
+def author_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """The books whose author has this slug; 404 when there are none."""
+    books = Book.objects.filter(author_slug=slug)
+    first = books.only("author").order_by("created_at", "id").first()
+    if first is None:
+        raise Http404("No books by this author.")
+    return _book_group(request, books, {"heading": first.author, "kind": "author"})
+
+
+@require_http_methods(["GET", "HEAD"])
+def subject_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """The books of one subject."""
+    subject = get_object_or_404(Subject, slug=slug)
+    return _book_group(request, subject.books.all(), {"heading": subject.name, "kind": "subject"})
+
+
+def _csv_download(lines: Any, name: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    filename = f"bookstore-{name}-{timezone.localdate():%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_http_methods(["GET"])
+def export_my_books(request: HttpRequest) -> StreamingHttpResponse:
+    """The books the member added, as Bookstore's CSV (it imports back)."""
+    books = Book.objects.filter(creator=request.user.pk)
+    return _csv_download(exporting.book_lines(books), f"books-{request.user.get_username()}")
+
+
+@login_required
+@require_http_methods(["GET"])
+def export_my_reviews(request: HttpRequest) -> StreamingHttpResponse:
+    """The reviews the member wrote, with the book each is about."""
+    reviews = Review.objects.filter(author=request.user.pk)
+    return _csv_download(exporting.review_lines(reviews), f"reviews-{request.user.get_username()}")
+
+
+@login_required
+@require_http_methods(["GET"])
+def export_catalogue(request: HttpRequest) -> StreamingHttpResponse:
+    """Every book, with the member who added it: for staff only."""
+    if not request.user.is_staff:
+        raise PermissionDenied("Only staff can export the whole catalogue.")
+    return _csv_download(exporting.book_lines(Book.objects.all(), with_creator=True), "catalogue")
+
+
+def _staff_only(request: HttpRequest) -> None:
+    if not request.user.is_staff:
+        raise PermissionDenied("Only staff can import books.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_start(request: HttpRequest) -> HttpResponse:
+    """Staff upload a CSV; the worker imports it while they watch its page."""
+    _staff_only(request)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        from .tasks import run_import
+
+        file_name, data = form.cleaned_data["file"]
+        job = ImportJob.objects.create(
+            creator=cast(CustomUser, request.user), file_name=file_name, data=data, dry_run=form.cleaned_data["dry_run"]
+        )
+        run_import.enqueue(job.pk)
+        return redirect(job)
+    jobs = ImportJob.objects.filter(creator=request.user.pk).defer("data", "skipped_rows")[:10]
+    return render(request, "books/import_start.html", {"form": form, "jobs": jobs})
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """An import's progress (the page refreshes itself until it is finished) and report."""
+    _staff_only(request)
+    job = get_object_or_404(ImportJob.objects.defer("data"), pk=pk, creator=request.user.pk)
+    return render(request, "books/import_job.html", {"job": job})

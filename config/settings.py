@@ -56,11 +56,15 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "bootstrap",  # django-bootstrap-static: Bootstrap's CSS and JS as static files, no CDN
     "csp",
+    "django_tasks",
+    "django_tasks_db",  # the task queue is a table: no broker to run (books/tasks.py)
     # Local
     "accounts",
     "pages",
     "books",
     "covers",
+    "api",
+    "ninja",  # django-ninja's Swagger UI files, served as static files (no CDN)
     # Deletes replaced files of the models covers.files.deletes_replaced_files marks. Last,
     # so that its signal handlers see every model.
     "django_cleanup.apps.CleanupSelectedConfig",
@@ -209,6 +213,10 @@ ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 # is made in accounts.adapter), so nobody can lock a member out from elsewhere. Other
 # actions keep allauth's defaults.
 ACCOUNT_RATE_LIMITS = {"login_failed": env.str("BOOKSTORE_LOGIN_FAILED_RATE", default="10/m/ip,5/5m/key")}
+# What one member may post (books.ratelimits, on allauth's limiter): "10/m", or several rates
+# such as "10/m,200/d", each per member. Empty: no limit. Past it: a 429 page, nothing written.
+BOOKSTORE_REVIEW_RATE = env.str("BOOKSTORE_REVIEW_RATE", default="10/m")
+BOOKSTORE_BOOK_RATE = env.str("BOOKSTORE_BOOK_RATE", default="20/h")
 # Mail links use this domain, never the Host header of the request that asked for them.
 BOOKSTORE_SITE_DOMAIN = env.str("BOOKSTORE_SITE_DOMAIN", default="")
 # Prices are shown in this currency (ISO 4217), formatted for the reader's language by Babel.
@@ -218,6 +226,20 @@ if BOOKSTORE_CURRENCY not in babel.numbers.list_currencies():
 # The site's name in page titles, the header, mail and the admin.
 BOOKSTORE_SITE_NAME = env.str("BOOKSTORE_SITE_NAME", default="Bookstore")
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{BOOKSTORE_SITE_NAME}] "
+
+# Background work (staff CSV imports) is queued in the database and run by
+# `manage.py db_worker`, which `make run` starts beside the site.
+TASKS = {"default": {"BACKEND": env.str("BOOKSTORE_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
+
+# ISBN lookup on the add-a-book form (books/openlibrary.py): one host for data, one for covers.
+OPENLIBRARY_BASE_URL = env.str("OPENLIBRARY_BASE_URL", default="https://openlibrary.org")
+OPENLIBRARY_COVERS_URL = env.str("OPENLIBRARY_COVERS_URL", default="https://covers.openlibrary.org")
+OPENLIBRARY_TIMEOUT = env.float("OPENLIBRARY_TIMEOUT", default=3.0)
+# Open Library asks clients to name themselves and a contact.
+OPENLIBRARY_USER_AGENT = env.str(
+    "OPENLIBRARY_USER_AGENT",
+    default=f"Bookstore/1.0 (ISBN lookup; +https://{BOOKSTORE_SITE_DOMAIN or 'localhost'})",
+)
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 # Sign-up with an address that exists must look like any other sign-up: allauth can hide
 # it only when the address has to be verified (production sets "mandatory").
@@ -279,6 +301,12 @@ COVER_MAX_EDGE = env.int("COVER_MAX_EDGE", default=2400)
 # A cover smaller than this on its short side cannot be shown sharp even as a thumbnail.
 COVER_MIN_EDGE = env.int("COVER_MIN_EDGE", default=100)
 COVER_THUMBNAIL_SIZE = (240, 360)
+# Covers decoded at once per process (covers.pipeline), and how long an upload waits for a
+# slot before it is refused as "busy". Memory ceiling ~ concurrency x the per-image peak.
+COVER_PROCESSING_CONCURRENCY = env.int("COVER_PROCESSING_CONCURRENCY", default=2)
+COVER_PROCESSING_WAIT_SECONDS = env.float("COVER_PROCESSING_WAIT_SECONDS", default=10)
+# Replaced and removed covers are deleted by a background thread after the commit (covers.deletes).
+COVER_DELETES_IN_BACKGROUND = env.bool("COVER_DELETES_IN_BACKGROUND", default=True)
 # Uploads above this size are spooled to a temporary file rather than held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # The cap on the form's other fields (file data does not count); covers: COVER_MAX_UPLOAD_BYTES.
@@ -286,6 +314,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Any request body above this is answered 413 before it is read (config/limits.py): a
 # cover plus the form's other fields. deploy/nginx/bookstore.conf allows slightly more.
 BOOKSTORE_MAX_REQUEST_BYTES = env.int("BOOKSTORE_MAX_REQUEST_BYTES", default=COVER_MAX_UPLOAD_BYTES + 1024 * 1024)
+
+# --- JSON API (api/) -----------------------------------------------------------------------
+# Requests per window, per personal access token and per client address (sessions, anonymous).
+BOOKSTORE_API_RATE_PER_TOKEN = env.str("BOOKSTORE_API_RATE_PER_TOKEN", default="600/m")
+BOOKSTORE_API_RATE_PER_ADDRESS = env.str("BOOKSTORE_API_RATE_PER_ADDRESS", default="120/m")
+# How long a presigned direct upload to S3 may take to start, and when media_audit removes one abandoned.
+BOOKSTORE_DIRECT_UPLOAD_EXPIRY = env.int("BOOKSTORE_DIRECT_UPLOAD_EXPIRY", default=300)
 
 # --- Forms ----------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -21,5 +21,10 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 WHITENOISE_AUTOREFRESH = True
+# Tests see a cover's deletion at once; covers/tests/test_deletes.py turns the worker on.
+COVER_DELETES_IN_BACKGROUND = False
 # `manage.py test` on a runtime-only install runs the TestCases and skips the pytest modules.
 TEST_RUNNER = "config.test_runner.AppTestRunner"
+# Tests post many reviews and books as one member; books/tests/test_ratelimits.py turns the
+# limits on. Servers the tests start read the production defaults.
+BOOKSTORE_REVIEW_RATE = BOOKSTORE_BOOK_RATE = ""

@@ -23,10 +23,13 @@ urlpatterns = [
     # a forged post could only change the reader's language.
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("accounts/", include("allauth.urls")),
+    path("api/", include("api.urls")),
     path("books/", include("books.urls")),
     path("reviews/<int:pk>/update/", book_views.ReviewUpdateView.as_view(), name="review_update"),
     path("reviews/<int:pk>/delete/", book_views.ReviewDeleteView.as_view(), name="review_delete"),
     path("members/<str:username>/", book_views.member_detail, name="member_detail"),
+    path("authors/<str:slug>/", book_views.author_detail, name="author_detail"),
+    path("subjects/<str:slug>/", book_views.subject_detail, name="subject_detail"),
     path("", include("pages.urls")),
 ]
 

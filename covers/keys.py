@@ -5,6 +5,8 @@ import uuid
 
 COVER_PREFIX = "covers/"
 THUMBNAIL_SUFFIX = "-thumb"
+# Direct uploads land here first (covers/incoming.py); nothing here is ever served.
+INCOMING_PREFIX = "incoming/"
 
 
 def new_token() -> str:
@@ -17,6 +19,10 @@ def cover_key(token: str, extension: str) -> str:
 
 def thumbnail_key(token: str, extension: str) -> str:
     return f"{COVER_PREFIX}{token}{THUMBNAIL_SUFFIX}.{extension}"
+
+
+def incoming_key() -> str:
+    return f"{INCOMING_PREFIX}{new_token()}"
 
 
 def upload_to(instance: object, filename: str) -> str:

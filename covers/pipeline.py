@@ -6,6 +6,9 @@ from __future__ import annotations
 import io
 import logging
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -20,6 +23,7 @@ logger = logging.getLogger(__name__)
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 NOT_AN_IMAGE = validation.NOT_AN_IMAGE
+BUSY = "The server is busy with other cover images. Please try again in a moment."
 
 # The settings every write uses; bench/covers.py uses the same ones for its baseline.
 SAVE_OPTIONS = {
@@ -67,7 +71,7 @@ def process_cover(upload: UploadedFile) -> ProcessedCover:
 def process_bytes(data: bytes, formats: tuple[str, ...] = ("JPEG", "PNG", "WEBP")) -> ProcessedCover:
     """Decode `data` (already size- and type-checked) and write the cover and thumbnail."""
     max_edge = settings.COVER_MAX_EDGE
-    with open_image(data, formats) as source:
+    with processing_slot(), open_image(data, formats) as source:
         image = decode(source, data, max_edge)
         try:
             image = to_display_mode(image)
@@ -80,6 +84,35 @@ def process_bytes(data: bytes, formats: tuple[str, ...] = ("JPEG", "PNG", "WEBP"
             # Metadata (EXIF, colour profiles) is still parsed here: a refusal, never a 500.
             raise _damaged_from(exc) from exc
     return ProcessedCover(image=cover, thumbnail=thumbnail)
+
+
+_slots: tuple[int, threading.BoundedSemaphore] | None = None
+_slots_lock = threading.Lock()
+
+
+def _semaphore() -> threading.BoundedSemaphore:
+    global _slots
+    size = max(1, settings.COVER_PROCESSING_CONCURRENCY)
+    with _slots_lock:
+        if _slots is None or _slots[0] != size:
+            _slots = (size, threading.BoundedSemaphore(size))
+        return _slots[1]
+
+
+@contextmanager
+def processing_slot() -> Iterator[None]:
+    """One of COVER_PROCESSING_CONCURRENCY decode slots of this process, or a "busy" refusal.
+
+    A decoded image costs up to ~3 bytes a pixel several times over (decode, convert, resize,
+    encode), so a process's memory for covers is bounded by the slots, not by its threads.
+    """
+    semaphore = _semaphore()
+    if not semaphore.acquire(timeout=settings.COVER_PROCESSING_WAIT_SECONDS):
+        raise validation.refuse(BUSY, "busy", "no free decode slot")
+    try:
+        yield
+    finally:
+        semaphore.release()
 
 
 def open_image(data: bytes, formats: tuple[str, ...]) -> Image.Image:

@@ -6,6 +6,9 @@ system checks read. Model-free, so that settings can import it (docs/ARCHITECTUR
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -14,10 +17,12 @@ from urllib.parse import urlsplit
 import environ
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config as BotoConfig
+from django.core.files.base import File
+from django.core.files.storage import FileSystemStorage
 
 S3_BACKEND = "storages.backends.s3.S3Storage"
 S3_BACKENDS = (S3_BACKEND, "storages.backends.s3boto3.S3Boto3Storage")
-FILESYSTEM: dict[str, Any] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+FILESYSTEM: dict[str, Any] = {"BACKEND": "covers.storage.AtomicFileSystemStorage"}
 IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
 ADDRESSING_STYLES = ("auto", "virtual", "path")
 
@@ -86,6 +91,50 @@ def media_storage(env: environ.Env) -> dict[str, Any]:
             ),
         },
     }
+
+
+class AtomicFileSystemStorage(FileSystemStorage):
+    """Local media whose files appear whole or not at all.
+
+    Django's FileSystemStorage writes into the final path, so a full disk leaves a truncated
+    file that a row may point at. Here a file is written to a temporary name in the same
+    folder, flushed to disk, then linked to its name (never replacing an existing file); on
+    any error the temporary file is removed and the error raised, which covers.files turns
+    into "Cover storage is unavailable".
+    """
+
+    def _save(self, name: str, content: File) -> str:
+        full_path = self.path(name)
+        directory = os.path.dirname(full_path)
+        os.makedirs(directory, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=directory, prefix=".incomplete-")
+        try:
+            with os.fdopen(fd, "wb") as file:
+                for chunk in content.chunks():
+                    file.write(chunk if isinstance(chunk, bytes) else chunk.encode())
+                file.flush()
+                os.fsync(file.fileno())
+            os.chmod(temporary, self.file_permissions_mode if self.file_permissions_mode is not None else 0o644)
+            while True:
+                try:
+                    os.link(temporary, full_path)  # fails if the name exists: nothing is replaced
+                    break
+                except FileExistsError:
+                    name = self.get_available_name(name)
+                    full_path = self.path(name)
+            _fsync_directory(directory)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+        return os.path.relpath(full_path, self.location).replace("\\", "/")
+
+
+def _fsync_directory(directory: str) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True)

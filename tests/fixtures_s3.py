@@ -9,10 +9,14 @@ moto's IAM API, then moto runs with INITIAL_NO_AUTH_ACTION_COUNT=0, so a request
 with the wrong secret, region or signature version is refused as AWS would refuse it.
 """
 
+import base64
+import hashlib
 import hmac
+import io
 import itertools
 import json
 import threading
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlencode
 
 import boto3
@@ -22,8 +26,10 @@ from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from moto import settings as moto_settings
+from moto.core.authorization import ActionAuthenticatorMixin
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.formparser import parse_form_data
 from werkzeug.serving import make_server
 
 from covers.storage import media_storage
@@ -78,6 +84,57 @@ def _check_presigned(environ_):
     return True
 
 
+def _s3_error(code, message):
+    xml = f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{xml}'.encode()
+
+
+def _check_post_policy(environ_):
+    """Checks a browser-form POST upload as S3 does (moto checks none of it): the policy's
+    signature, its expiry, and every condition, content-length-range included. Returns an
+    (status, body) refusal or None; the request body is put back for moto to store."""
+    length = int(environ_.get("CONTENT_LENGTH") or 0)
+    body = environ_["wsgi.input"].read(length)
+    environ_["wsgi.input"] = io.BytesIO(body)
+    _stream, form, files = parse_form_data({**environ_, "wsgi.input": io.BytesIO(body)})
+    environ_["wsgi.input"] = io.BytesIO(body)
+    fields = {name.lower(): value for name, value in form.items()}
+    credential = fields.get("x-amz-credential", "").split("/")
+    if len(credential) != 5 or credential[0] != access_key() or "policy" not in fields:
+        return 403, ACCESS_DENIED
+    date, region, service = credential[1], credential[2], credential[3]
+    signing_key = f"AWS4{secret_key()}".encode()
+    for part in (date, region, service, "aws4_request"):
+        signing_key = hmac.new(signing_key, part.encode(), hashlib.sha256).digest()
+    expected = hmac.new(signing_key, fields["policy"].encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, fields.get("x-amz-signature", "")):
+        return 403, SIGNATURE_DOES_NOT_MATCH
+    policy = json.loads(base64.b64decode(fields["policy"]))
+    if datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00")) < datetime.now(UTC):
+        return 403, _s3_error("AccessDenied", "Invalid according to Policy: Policy expired.")
+    upload = files.get("file")
+    size = len(upload.read()) if upload else 0
+    values = {**fields, "bucket": environ_.get("PATH_INFO", "").strip("/").split("/")[0]}
+    covered = {"policy", "x-amz-signature", "file"}
+    for condition in policy["conditions"]:
+        if isinstance(condition, dict):
+            condition = ["eq", *next(iter(condition.items()))]
+            condition[1] = f"${condition[1]}"
+        operator, *args = condition
+        if operator == "content-length-range":
+            if not args[0] <= size <= args[1]:
+                return 400, _s3_error("EntityTooLarge" if size > args[1] else "EntityTooSmall", "Size out of range")
+            continue
+        name = args[0].lstrip("$").lower()
+        covered.add(name)
+        value = values.get(name, "")
+        if (operator == "eq" and value != args[1]) or (operator == "starts-with" and not value.startswith(args[1])):
+            return 403, _s3_error("AccessDenied", f"Invalid according to Policy: Policy Condition failed: {name}")
+    if set(fields) - covered:
+        return 403, _s3_error("AccessDenied", "Invalid according to Policy: Extra input fields")
+    return None
+
+
 class S3Server(ThreadedMotoServer):
     """ThreadedMotoServer on a free port (port 0), recording every request it serves.
 
@@ -130,6 +187,17 @@ class S3Server(ThreadedMotoServer):
             if "X-Amz-Signature=" in environ_.get("QUERY_STRING", "") and not _check_presigned(environ_):
                 start_response("403 Forbidden", [("Content-Type", "application/xml")])
                 return [SIGNATURE_DOES_NOT_MATCH]
+            if method == "POST" and environ_.get("CONTENT_TYPE", "").startswith("multipart/form-data"):
+                refusal = _check_post_policy(environ_)
+                if refusal:
+                    start_response(f"{refusal[0]} Refused", [("Content-Type", "application/xml")])
+                    return [refusal[1]]
+                with self._lock:  # checked above: moto, which wants an Authorization header, may skip it once
+                    moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = ActionAuthenticatorMixin.request_count + 1
+                    try:
+                        return app(environ_, start_response)
+                    finally:
+                        moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
             return app(environ_, start_response)
 
         self._server = make_server(self._ip_address, self._port, counting_app, True, request_handler=MotoRequestHandler)

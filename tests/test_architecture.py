@@ -4,7 +4,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("accounts", "pages", "books", "covers")
+APPS = ("accounts", "pages", "books", "covers", "api")
 
 
 def app_imports():

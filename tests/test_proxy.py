@@ -8,12 +8,10 @@ to forge the forwarded headers.
 """
 
 import os
-import re
 import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -23,7 +21,7 @@ import pytest
 import requests
 
 from tests.production import bare_environment
-from tests.servers import manage
+from tests.servers import Nginx, manage
 from tests.services import redis_client, redis_url, unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,19 +72,6 @@ class AppServer:
             self.process.kill()
 
 
-def nginx_site(app_ports, http_port, https_port, cert, key):
-    """The shipped site file with this machine's addresses, ports and certificate."""
-    text = (ROOT / "deploy" / "nginx" / "bookstore.conf").read_text()
-    servers = iter(app_ports)
-    text = re.sub(r"server 127\.0\.0\.1:\d+", lambda _match: f"server 127.0.0.1:{next(servers)}", text)
-    text = re.sub(r"\n\s*listen \[::\]:\d+[^;]*;", "", text)
-    text = text.replace("listen 80;", f"listen 127.0.0.1:{http_port};")
-    text = text.replace("listen 443 ssl", f"listen 127.0.0.1:{https_port} ssl")
-    text = re.sub(r"ssl_certificate [^;]+;", f"ssl_certificate {cert};", text)
-    text = re.sub(r"ssl_certificate_key [^;]+;", f"ssl_certificate_key {key};", text)
-    return text
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     if not os.path.exists(NGINX):
@@ -117,48 +102,16 @@ def site(tmp_path_factory):
     manage(env, "shell", "-c", create_member, check=True)
 
     apps = [AppServer(env, work / f"app{number}.log") for number in (1, 2)]
-    http_port, https_port = free_port(), free_port()
-    # nginx's own prefix outside pytest's private (0700) tree, so an unprivileged nginx reaches it.
-    prefix_dir = Path(tempfile.mkdtemp(prefix="bookstore-nginx-"))
-    cert, key = prefix_dir / "cert.pem", prefix_dir / "key.pem"
-    subprocess.run(  # noqa: S603
-        ["/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={HOST}",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    (prefix_dir / "bookstore.conf").write_text(nginx_site([a.port for a in apps], http_port, https_port, cert, key))
-    temp_paths = "\n".join(
-        f"  {kind}_temp_path {prefix_dir / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    (prefix_dir / "nginx.conf").write_text(
-        f"worker_processes 1;\npid {prefix_dir / 'nginx.pid'};\nerror_log {prefix_dir / 'error.log'} info;\n"
-        "events { worker_connections 512; }\n"
-        f"http {{\n  access_log {prefix_dir / 'access.log'};\n{temp_paths}\n"
-        f"  include {prefix_dir / 'bookstore.conf'};\n}}\n"
-    )
-    user = ["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] if os.geteuid() == 0 else []
-    if user:  # nginx runs unprivileged: it needs only its own directory and the certificate
-        for path in (prefix_dir, cert, key):
-            shutil.chown(path, "nobody", "nogroup")
-    nginx_log = open(work / "nginx.log", "wb")  # noqa: SIM115 (closed below)
-    nginx = subprocess.Popen(  # noqa: S603
-        [*user, NGINX, "-p", str(prefix_dir), "-c", str(prefix_dir / "nginx.conf"), "-g", "daemon off;"],
-        stdout=nginx_log,
-        stderr=subprocess.STDOUT,
-    )
+    nginx = None
     try:
         deadline = time.monotonic() + 90
         for app in apps:
             wait_for(f"http://127.0.0.1:{app.port}/healthz", deadline, headers={"Host": HOST})
-        if nginx.poll() is not None:
-            pytest.fail(f"nginx exited: {(work / 'nginx.log').read_text()}")
-        wait_for(f"https://127.0.0.1:{https_port}/healthz", deadline, headers={"Host": HOST}, verify=False)
-        yield {"https": f"https://127.0.0.1:{https_port}", "http": f"http://127.0.0.1:{http_port}", "apps": apps}
+        nginx = Nginx([app.port for app in apps], HOST, work / "nginx.log")
+        yield {"https": nginx.https, "http": nginx.http, "apps": apps}
     finally:
-        nginx.terminate()
-        nginx.wait(timeout=20)
-        nginx_log.close()
-        shutil.rmtree(prefix_dir, ignore_errors=True)
+        if nginx:
+            nginx.stop()
         for app in apps:
             app.stop()
         for name in redis.scan_iter(f"{prefix}:*"):

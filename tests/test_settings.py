@@ -20,7 +20,7 @@ def test_missing_secret_key_is_a_clear_start_up_error():
 def test_debug_needs_no_secret_key_and_uses_local_media():
     result = run_settings({"DJANGO_DEBUG": "true"})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "django.core.files.storage.FileSystemStorage"
+    assert result.stdout.strip() == "covers.storage.AtomicFileSystemStorage"  # a FileSystemStorage
 
 
 def test_a_bucket_switches_media_to_s3_through_storages():

@@ -13,6 +13,8 @@ from django.http import HttpRequest
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 
+from books.isbn import format_isbn
+
 register = template.Library()
 
 MAX_STARS = 5
@@ -39,6 +41,12 @@ def money(value: object) -> str:
         return ""
     locale = translation.to_locale(translation.get_language() or settings.LANGUAGE_CODE)
     return format_currency(Decimal(str(value)), settings.BOOKSTORE_CURRENCY, locale=locale)
+
+
+@register.filter
+def isbn(value: str) -> str:
+    """An ISBN-13 as people write it, hyphenated by its registration groups."""
+    return format_isbn(value)
 
 
 @register.filter

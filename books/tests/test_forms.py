@@ -1,4 +1,6 @@
 import pytest
+from django.apps import apps
+from django.db import models
 
 from books.forms import BookForm, ReviewForm
 from covers import ProcessedCover
@@ -53,3 +55,14 @@ def test_review_form_rating_is_optional_and_bounded():
     assert rated.cleaned_data["rating"] == 5
     assert not ReviewForm(data={"review": "Good", "rating": "9"}).is_valid()
     assert not ReviewForm(data={"review": "  "}).is_valid()
+
+
+def test_every_text_field_a_member_can_fill_has_a_maximum_length():
+    unbounded = [
+        f"{model.__name__}.{field.name}"
+        for label in ("accounts", "books")
+        for model in apps.get_app_config(label).get_models()
+        for field in model._meta.concrete_fields
+        if isinstance(field, models.CharField | models.TextField) and field.editable and not field.max_length
+    ]
+    assert unbounded == []

@@ -38,9 +38,9 @@ def test_anonymous_list_pages_run_two_queries(client, catalogue, params, django_
     assert len(response.context["book_list"]) > 0
 
 
-def test_anonymous_detail_runs_two_queries(client, catalogue, django_assert_num_queries):
+def test_anonymous_detail_runs_three_queries(client, catalogue, django_assert_num_queries):
     book = catalogue[-1]
-    with django_assert_num_queries(2):  # the book with its creator, its reviews with authors
+    with django_assert_num_queries(3):  # the book with its creator, its subjects, its reviews with authors
         response = client.get(book.get_absolute_url())
     assert response.context["reviews"]
 
@@ -58,7 +58,7 @@ def test_signed_in_list_pages_add_only_session_and_user(member_client, catalogue
 
 
 def test_signed_in_detail_adds_only_session_and_user(member_client, catalogue, django_assert_num_queries):
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         response = member_client.get(catalogue[0].get_absolute_url())
     assert "Submit Review" in response.content.decode()
 
@@ -99,12 +99,12 @@ def many_reviews(book, count, *, authors=100, author=None):
 def test_detail_runs_the_same_queries_at_3_or_10000_reviews(client, member, size, params, django_assert_num_queries):
     book = many_reviews(BookFactory(creator=member), size)
     assert book.review_count == size
-    with django_assert_num_queries(2):  # the book with its creator, a page of reviews with authors
+    with django_assert_num_queries(3):  # the book with its creator, its subjects, a page of reviews
         response = client.get(book.get_absolute_url(), params)
     assert len(response.context["reviews"]) == (min(size, 20) if not params else (size - 1) % 20 + 1)
     member_client = Client()
     member_client.force_login(member)
-    with django_assert_num_queries(4):  # + session and user
+    with django_assert_num_queries(5):  # + session and user
         member_client.get(book.get_absolute_url(), params)
 
 
@@ -116,6 +116,18 @@ def test_member_page_runs_the_same_queries_at_3_or_5000_reviews(client, member, 
     with django_assert_num_queries(5):
         response = client.get(reverse("member_detail", args=[member.username]), {"reviews_page": 2})
     assert response.context["reviews_page"].paginator.count == size
+
+
+@pytest.mark.parametrize("size", [2, 40], ids=["2-books", "40-books"])
+def test_author_and_subject_pages_run_the_same_queries_at_any_size(client, member, size, django_assert_num_queries):
+    from books.services import book_save
+
+    for n in range(size):
+        book_save(book=Book(title=f"Book {n}", author="Ursula K. Le Guin", price=1), creator=member, subjects=["SF"])
+    with django_assert_num_queries(3):  # the author's name, a count and a page of cards
+        client.get(reverse("author_detail", args=["ursula-k-le-guin"]))
+    with django_assert_num_queries(3):  # the subject, a count and a page of cards
+        client.get(reverse("subject_detail", args=["sf"]))
 
 
 @pytest.mark.parametrize("size", [3, 5_000], ids=["3-reviews", "5000-reviews"])

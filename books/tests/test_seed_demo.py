@@ -108,3 +108,20 @@ def test_seeded_catalogue_is_listed(client, _media_root):
     response = client.get("/books/", {"sort": "rating"})
     assert response.status_code == 200
     assert len(response.context["book_list"]) == 24
+
+
+def test_seeded_books_have_valid_isbns_subjects_years_and_reviews_that_match_their_stars(_media_root):
+    from stdnum import isbn
+
+    from books.management.commands.seed_demo import REVIEWS_BY_STARS, plural
+
+    seed("--books", "40", "--reviews", "80", "--covers", "0")
+    books = list(Book.objects.prefetch_related("subjects"))
+    assert all(isbn.is_valid(book.isbn) and len(book.isbn) == 13 for book in books)
+    assert len({book.isbn for book in books}) == 40
+    assert all(book.subjects.all() and 1800 <= book.publication_year <= 2025 and book.pages for book in books)
+    for review in Review.objects.filter(rating__isnull=False):
+        assert review.review in REVIEWS_BY_STARS[review.rating]
+    assert [plural(word) for word in ("City", "Day", "Map", "Glass")] == ["Cities", "Days", "Maps", "Glasses"]
+    seed("--books", "5", "--reviews", "0", "--covers", "0")  # a second run adds books with new ISBNs
+    assert Book.objects.count() == 45

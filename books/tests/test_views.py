@@ -309,6 +309,33 @@ def test_detail_shows_edit_and_delete_only_to_the_creator(client, book, other_me
     assert "Submit Review" in content
 
 
+# --- Text limits ------------------------------------------------------------------------------
+def test_an_oversize_description_is_refused_with_a_message_and_nothing_changes(member_client, book):
+    before = snapshot(), Book.objects.get().description
+    huge = "x" * 1_900_000  # what an attacker sent: 1.9 MB, within the request size cap
+    response = member_client.post(reverse("book_update", args=[book.pk]), {**VALID_BOOK, "description": huge})
+    assert response.status_code == 200
+    assert "A description may be at most 10000 characters long; this one has 1900000." in response.content.decode()
+    assert (snapshot(), Book.objects.get().description) == before
+
+
+def test_an_oversize_description_adds_no_book(member_client):
+    response = member_client.post(reverse("book_create"), {**VALID_BOOK, "description": "x" * 10_001})
+    assert "A description may be at most 10000 characters long" in response.content.decode()
+    assert not Book.objects.exists()
+
+
+def test_a_description_of_exactly_the_limit_is_saved(member_client):
+    member_client.post(reverse("book_create"), {**VALID_BOOK, "description": "x" * 10_000})
+    assert len(Book.objects.get().description) == 10_000
+
+
+def test_an_oversize_review_is_refused_with_a_message(member_client, book):
+    response = member_client.post(reverse("review_create", args=[book.pk]), {"review": "x" * 5_001})
+    assert "A review may be at most 5000 characters long; this one has 5001." in response.content.decode()
+    assert not Review.objects.exists()
+
+
 # --- Update ------------------------------------------------------------------------------------
 def test_update_keeps_the_current_cover_when_no_new_file_is_chosen(member_client, member):
     member_client.post(reverse("book_create"), {**VALID_BOOK, "cover": cover_upload()})

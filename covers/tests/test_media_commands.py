@@ -99,6 +99,18 @@ def test_audit_reports_books_whose_cover_or_thumbnail_is_missing(s3_storage, mem
     assert f"cover {book.cover.name}" not in out
 
 
+def test_audit_deletes_abandoned_direct_uploads_after_the_grace_period(s3_storage):
+    s3_storage.put("incoming/never-finalized", image_bytes())
+
+    assert (
+        "recent orphan, within the grace period: incoming/never-finalized" in run("media_audit", "--delete-orphans")[1]
+    )
+    status, out, _err = run("media_audit", "--delete-orphans", "--older-than", "0s")
+
+    assert status == 1 and "Deleted 1 orphans." in out
+    assert s3_storage.stored_keys() == []
+
+
 def test_audit_leaves_objects_outside_the_covers_prefix_alone(s3_storage):
     s3_storage.put("backups/db.sql", b"-- not media")
 
@@ -117,7 +129,7 @@ def test_audit_pages_through_a_large_bucket(s3_storage):
 
     assert status == 1
     assert out.count("orphan: covers/orphan-") == 25
-    assert len(list_requests(s3_storage)) == 3
+    assert len(list_requests(s3_storage)) == 4  # 3 pages of covers/, 1 of incoming/
     assert all("max-keys=10" in query for query in list_requests(s3_storage))
 
 

@@ -99,7 +99,9 @@ _TARGETS = """(exempt) => [...document.querySelectorAll(
   .filter((el) => !(getComputedStyle(el).display === "inline" && el.closest(exempt)))
   .filter((el) => !el.classList.contains("book-card-link") && !el.classList.contains("stretched-link"))
   .map((el) => {
-    const b = el.getBoundingClientRect();
+    // A checkbox's label is part of its target: a tap on either ticks it.
+    const label = ["checkbox", "radio"].includes(el.type) && el.labels && el.labels[0];
+    const b = (label || el).getBoundingClientRect();
     return { what: el.outerHTML.slice(0, 90), w: Math.round(b.width), h: Math.round(b.height) };
   })
   .filter((t) => t.w < 44 || t.h < 44)"""

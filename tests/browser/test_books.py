@@ -144,7 +144,7 @@ def test_creator_replaces_cover_then_reviews_with_keyboard_rating_and_finds_book
     expect(card(page, "Dawn")).to_have_count(0)
     assert image_natural_width(found.locator("img")) > 0
     screenshot("search-results")
-    found.get_by_role("link").click()
+    found.get_by_role("link", name="Parable of the Talents", exact=True).click()  # the other link: its author
     expect(page.get_by_role("heading", level=1, name="Parable of the Talents")).to_be_visible()
     page_problems.assert_none()
 

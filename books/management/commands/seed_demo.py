@@ -22,11 +22,12 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from PIL import Image, ImageDraw
+from stdnum import ean
 from tqdm import tqdm
 
 from accounts.models import CustomUser
 from books.models import Book, Review
-from books.services import books_create, books_delete, reviews_create
+from books.services import books_create, books_delete, books_set_subjects, reviews_create
 from covers.pipeline import ProcessedCover, process_cover
 
 DEMO_USER_PREFIX = "demo_reader_"
@@ -61,31 +62,66 @@ PEOPLE = (  # noqa: SIM905 - a word list reads better as prose
 PATTERNS = (
     "The {adj} {noun}",
     "The {person} of the {noun}",
-    "A {noun} of {noun2}s",
-    "{adj} {noun}s",
+    "A {noun} of {nouns2}",
+    "{adj} {nouns}",
     "The {person}'s {noun}",
     "Beyond the {adj} {noun}",
     "{noun} and {noun2}",
     "Notes from the {noun}",
 )
-REVIEW_OPENINGS = (
-    "Couldn't put it down.",
-    "Slow start, but worth it.",
-    "Beautifully written.",
-    "Not for me, I'm afraid.",
-    "The ending surprised me.",
-    "A book I will reread.",
-    "Our book club argued about it for hours.",
-    "Clever, warm and a little sad.",
+# Review text by number of stars, so that what a review says agrees with its rating.
+REVIEWS_BY_STARS = {
+    5: (
+        "Couldn't put it down: the characters felt real and the pacing kept me reading late into the night.",
+        "A book I will reread. The prose is precise without being cold, and the ending is perfect.",
+        "Wonderful from the first page to the last; our book club is still talking about it.",
+    ),
+    4: (
+        "Beautifully written, though a few chapters in the middle drag a little.",
+        "Clever, warm and a little sad. I expected slightly more from the ending, but I loved it.",
+        "Slow start, but worth it: the world it builds stayed with me for days.",
+    ),
+    3: (
+        "Good in places. Some scenes are memorable, others felt like filler.",
+        "An easy read with a few lovely moments, but I will not remember much of it next year.",
+        "Mixed feelings: strong characters, a plot that loses its way halfway through.",
+    ),
+    2: (
+        "Not for me, I'm afraid. The dialogue felt stiff and the twists were easy to guess.",
+        "I finished it, but only just; the last hundred pages repeat what came before.",
+    ),
+    1: (
+        "I gave up after a few chapters: flat characters and a story that goes nowhere.",
+        "Disappointing. The blurb promised far more than the book delivers.",
+    ),
+}
+UNRATED_REVIEWS = (
+    "Read it for our book club; we argued about the ending for an hour.",
+    "Bought it for the cover, stayed for the first chapter. More thoughts when I finish.",
 )
-REVIEW_BODIES = (
-    "The characters felt real and the pacing kept me turning pages late into the night.",
-    "Some chapters dragged, yet the world it builds stayed with me for days.",
-    "The prose is precise without being cold, and the dialogue is wonderful.",
-    "I expected more from the middle section, but the last hundred pages make up for it.",
-    "It reads quickly, and still there is a lot to think about afterwards.",
+SUBJECTS = (  # noqa: SIM905 - a word list reads better as prose
+    "Fiction;Literary fiction;Historical fiction;Science fiction;Fantasy;Mystery;Crime;Thriller;Romance;"
+    "Poetry;Biography;History;Travel;Philosophy;Nature;Short stories;Young adult;Classics;Essays;Humour"
+).split(";")
+PUBLISHERS = (
+    "Harbour Lane Press",
+    "Northlight Books",
+    "Quillfield",
+    "Saltmarsh & Reed",
+    "Blue Orchard Publishing",
+    "Meridian House",
+    "Paper Lantern",
 )
+LANGUAGES = ("en",) * 14 + ("fr", "de", "es", "it", "pl", "ja")
 COLOURS = ((38, 70, 83), (42, 157, 143), (233, 196, 106), (244, 162, 97), (231, 111, 81), (69, 123, 157), (29, 53, 87))
+
+
+def plural(noun: str) -> str:
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return noun[:-1] + "ies"
+    if noun.endswith(("s", "sh", "ch", "x")):
+        return noun + "es"
+    return noun + "s"
 
 
 class Command(BaseCommand):
@@ -174,18 +210,41 @@ class Command(BaseCommand):
         return processed
 
     def _title(self) -> str:
+        noun, noun2 = self.rng.sample(NOUNS, 2)
         return self.rng.choice(PATTERNS).format(
             adj=self.rng.choice(ADJECTIVES),
-            noun=self.rng.choice(NOUNS),
-            noun2=self.rng.choice(NOUNS),
+            noun=noun,
+            noun2=noun2,
+            nouns=plural(noun),
+            nouns2=plural(noun2),
             person=self.rng.choice(PEOPLE),
         )
+
+    def _isbn(self) -> str:
+        """A new ISBN-13 with a valid check digit (979-8: the group of independent publishers)."""
+        while True:
+            body = f"9798{self.rng.randrange(10**8):08d}"
+            isbn = body + ean.calc_check_digit(body)
+            if isbn not in self.isbns:
+                self.isbns.add(isbn)
+                return isbn
+
+    def _details(self) -> dict[str, Any]:
+        year = min(2025, int(2025 - self.rng.expovariate(1 / 25)))  # mostly recent, a few classics
+        return {
+            "isbn": self._isbn(),
+            "publisher": self.rng.choice(PUBLISHERS),
+            "publication_year": max(year, 1800),
+            "pages": self.rng.randrange(96, 900),
+            "language": self.rng.choice(LANGUAGES),
+        }
 
     def _create_books(
         self, total: int, readers: list[CustomUser], images: list[ProcessedCover], threads: int
     ) -> list[Any]:
         created = []
         remaining = total
+        self.isbns = set(Book.objects.exclude(isbn="").values_list("isbn", flat=True)) if total else set()
         with self._bar(total, "Books") as bar, ThreadPoolExecutor(max_workers=threads) as pool:
             while remaining:
                 size = min(BATCH, remaining)
@@ -196,11 +255,13 @@ class Command(BaseCommand):
                         price=Decimal(self.rng.randrange(299, 4999)) / 100,
                         description="A demo book made by seed_demo.",
                         creator=self.rng.choice(readers),
+                        **self._details(),
                     )
                     for _ in range(size)
                 ]
                 covers = [self.rng.choice(images) if images else None for _ in rows]
                 created += [row.pk for row in books_create(books=rows, covers=covers, map_=pool.map)]
+                books_set_subjects(subjects={row: self.rng.sample(SUBJECTS, self.rng.randint(1, 3)) for row in rows})
                 remaining -= size
                 bar.update(size)
         return created
@@ -208,12 +269,14 @@ class Command(BaseCommand):
     def _create_reviews(self, total: int, book_ids: list[Any], readers: list[CustomUser]) -> None:
         def rows() -> Iterator[Review]:
             for _ in range(total):
+                # Most readers give stars, more often good ones; some only write.
+                rating = self.rng.choices((5, 4, 3, 2, 1), weights=(30, 35, 20, 10, 5))[0]
+                rated = self.rng.random() < 0.85
                 yield Review(
                     book_id=self.rng.choice(book_ids),
                     author=self.rng.choice(readers),
-                    review=f"{self.rng.choice(REVIEW_OPENINGS)} {self.rng.choice(REVIEW_BODIES)}",
-                    # Most readers give stars; some only write.
-                    rating=self.rng.randint(1, 5) if self.rng.random() < 0.85 else None,
+                    review=self.rng.choice(REVIEWS_BY_STARS[rating] if rated else UNRATED_REVIEWS),
+                    rating=rating if rated else None,
                 )
 
         with self._bar(total, "Reviews") as bar:

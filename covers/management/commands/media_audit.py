@@ -12,7 +12,7 @@ import re
 import sys
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
-from itertools import islice
+from itertools import chain, islice
 from typing import Any, TypeVar
 
 from django.core.files.storage import Storage
@@ -21,7 +21,7 @@ from django.db.models import FileField
 from django.utils import timezone
 from tqdm import tqdm
 
-from covers.keys import COVER_PREFIX
+from covers.keys import COVER_PREFIX, INCOMING_PREFIX
 from covers.listing import StoredFile, cover_fields, iter_stored_files
 
 T = TypeVar("T")
@@ -91,9 +91,9 @@ class Command(BaseCommand):
         cutoff = timezone.now() - older_than
         found, orphans, recent = set(), [], []
         listed = 0
-        for stored in tqdm(
-            iter_stored_files(storage, COVER_PREFIX, page_size), desc="Listing", unit=" files", **progress
-        ):
+        # Direct uploads nobody finalized (covers/incoming.py) are orphans too once past the grace period.
+        listing = chain.from_iterable(iter_stored_files(storage, p, page_size) for p in (COVER_PREFIX, INCOMING_PREFIX))
+        for stored in tqdm(listing, desc="Listing", unit=" files", **progress):
             listed += 1
             if stored.name in used:
                 found.add(stored.name)

@@ -1,0 +1,28 @@
+import json
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import path
+
+from . import views
+from .api import api
+
+
+def docs(request: HttpRequest) -> HttpResponse:
+    """Swagger UI from django-ninja's own static files: no CDN, nothing inline (the CSP holds).
+
+    Its "Try it out" sends the CSRF token, so a signed-in member's session works as well as a
+    token (ninja adds it only when the whole API uses session auth).
+    """
+    swagger = api.docs
+    settings = {**getattr(swagger, "settings", {}), "url": swagger.get_openapi_url(api, {})}
+    context = {"swagger_settings": json.dumps(settings), "api": api, "add_csrf": True}
+    return render(request, "ninja/swagger.html", context)
+
+
+urlpatterns = [
+    path("v1/", api.urls),
+    path("docs/", docs, name="api_docs"),
+    path("tokens/", views.token_list, name="api_tokens"),
+    path("tokens/<int:pk>/revoke/", views.token_revoke, name="api_token_revoke"),
+]
