@@ -82,6 +82,15 @@ screenshots: $(VENV)/.installed-dev
 	BOOKSTORE_UPDATE_SCREENSHOTS=1 $(BIN)/pytest -m browser tests/browser
 	$(BIN)/python -m tests.browser.readme_screenshots
 
+.PHONY: axe
+# The accessibility engine the browser journeys inject (tests/browser/axe.py), from npm, committed.
+AXE_PACKAGE := axe-core@4.10.3
+axe:
+	rm -rf build/axe && mkdir -p build/axe
+	cd build/axe && npm pack --silent $(AXE_PACKAGE) >/dev/null && tar xzf *.tgz
+	cp build/axe/package/axe.min.js tests/browser/vendor/axe.min.js
+	cp build/axe/package/LICENSE tests/browser/vendor/axe-LICENSE.txt
+
 .PHONY: fonts
 # The title face, self-hosted: Literata from npm's @fontsource package, cut to the Latin letters and
 # punctuation the site sets (fontTools, pinned in dev.in). The results are committed in static/fonts/,

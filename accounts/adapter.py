@@ -8,6 +8,7 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
+from django.contrib.sites.models import Site
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 
@@ -29,11 +30,16 @@ class AccountAdapter(DefaultAccountAdapter):
         Django's SMTP backend raises when the server does not answer; the member's account
         is already saved by then, so the right outcome is a logged error, not a 500.
         """
-        context = self._links_on_site_domain(context)
+        context = {**self._links_on_site_domain(context), "current_site": self._site()}
         try:
             super().send_mail(template_prefix, email, context)
         except (smtplib.SMTPException, OSError):
             logger.exception("Could not send %s mail; the mail server did not accept it", template_prefix)
+
+    def _site(self) -> Site:
+        """The name and domain mail speaks of, from settings, never "example.com"."""
+        domain = settings.BOOKSTORE_SITE_DOMAIN or (self.request.get_host() if self.request else "localhost")
+        return Site(id=settings.SITE_ID, name=settings.BOOKSTORE_SITE_NAME, domain=domain)
 
     def _links_on_site_domain(self, context: dict[str, Any]) -> dict[str, Any]:
         """Links in mail point at BOOKSTORE_SITE_DOMAIN, never at the Host header a client sent."""

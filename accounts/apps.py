@@ -15,12 +15,11 @@ class AccountsConfig(AppConfig):
 
 
 def sync_site(**kwargs: Any) -> None:
-    """Keep the Site row (mail subjects, allauth's `current_site`) on BOOKSTORE_SITE_DOMAIN."""
+    """Keep the Site row (allauth's `current_site`) on BOOKSTORE_SITE_NAME and BOOKSTORE_SITE_DOMAIN."""
     from django.conf import settings
     from django.contrib.sites.models import Site
 
+    defaults = {"name": settings.BOOKSTORE_SITE_NAME}
     if settings.BOOKSTORE_SITE_DOMAIN:
-        Site.objects.update_or_create(
-            pk=settings.SITE_ID,
-            defaults={"domain": settings.BOOKSTORE_SITE_DOMAIN, "name": settings.BOOKSTORE_SITE_DOMAIN},
-        )
+        defaults["domain"] = settings.BOOKSTORE_SITE_DOMAIN
+    Site.objects.update_or_create(pk=settings.SITE_ID, defaults=defaults)

@@ -4,6 +4,7 @@ from allauth.account.utils import filter_users_by_email
 from django.contrib import messages
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.http import HttpRequest
+from django.utils.translation import gettext
 
 from .models import CustomUser
 
@@ -30,6 +31,6 @@ class AddEmailForm(AllauthAddEmailForm):
     def save(self, request: HttpRequest) -> EmailAddress:
         email = self.cleaned_data["email"]
         if any(user.pk != self.user.pk for user in filter_users_by_email(email)):
-            messages.info(request, f"Confirmation email sent to {email}.")
+            messages.info(request, gettext("Confirmation email sent to %(email)s.") % {"email": email})
             return EmailAddress(user=self.user, email=email)  # never saved
         return super().save(request)

@@ -43,8 +43,8 @@ api = NinjaAPI(
     "access token (`Authorization: Bearer bk_…`) or the site's session with its CSRF token.",
 )
 
-BOOK_NOT_OWNER = OwnerRequiredMixin.not_owner_message
-REVIEW_NOT_OWNER = ReviewUpdateView.not_owner_message
+BOOK_NOT_OWNER = str(OwnerRequiredMixin.not_owner_message)  # the API answers in English
+REVIEW_NOT_OWNER = str(ReviewUpdateView.not_owner_message)
 MAX_PAGE = 100
 PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
 BOOK_FIELDS = ["title", "author", "price", "description"]  # BookForm's, less the cover

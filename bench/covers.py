@@ -179,7 +179,7 @@ def reset_peak_rss():
 
 def measure_child(path):
     data = Path(path).read_bytes()
-    run_pipeline(jpeg(Image.new("RGB", (64, 64))))  # loads libmagic's database and the codecs first
+    run_pipeline(jpeg(Image.new("RGB", (128, 128))))  # loads libmagic's database and the codecs first
     baseline, peak = reset_peak_rss()
     tracemalloc.start()
     try:

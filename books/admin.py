@@ -20,7 +20,7 @@ class BookAdminForm(BookForm):
         fields = [*BookForm.Meta.fields, "creator"]
 
 
-class ReviewInline(admin.TabularInline):
+class ReviewInline(admin.StackedInline):
     model = Review
     extra = 0
     fields = ["review", "rating", "author", "created_at"]
@@ -81,7 +81,8 @@ class BookAdmin(admin.ModelAdmin):
         image = book.cover_thumbnail or book.cover
         if not image:
             return "—"
-        return format_html('<img src="{}" alt="" height="48">', image.url)
+        # The list links the picture to the book, so its text is the link's name.
+        return format_html('<img src="{}" alt="Cover of {}" height="48">', image.url, book.title)
 
 
 @admin.register(Review)

@@ -18,6 +18,7 @@ from django.db import DatabaseError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
+from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers, set_response_etag
 from django.utils.http import urlencode
 
@@ -135,7 +136,8 @@ def fragment_context() -> dict[str, Any]:
     if not enabled():
         return {"fragment_timeout": 0, "catalogue_version": ""}
     timeout = page_timeout() if _may_store_anything() else 0
-    return {"fragment_timeout": timeout, "catalogue_version": catalogue_version()}
+    # Fragments hold words and prices of the reader's language: one copy per language.
+    return {"fragment_timeout": timeout, "catalogue_version": f"{catalogue_version()}:{translation.get_language()}"}
 
 
 def _digest(*parts: str) -> str:
@@ -208,7 +210,8 @@ def _page_key(request: HttpRequest, version: str, url_name: str) -> str | None:
     query = _query_key(request, url_name)
     if query is None:
         return None
-    return f"page:{version}:{_digest(scheme, request.get_host(), request.path, query)}"
+    language = translation.get_language() or ""
+    return f"page:{version}:{_digest(scheme, request.get_host(), request.path, query, language)}"
 
 
 def _admit_search(version: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -21,7 +22,10 @@ class NewBooksFeed(Feed):
     """The newest books, as a reader's feed app shows them."""
 
     feed_type = Atom1Feed
-    title = "New books on Bookstore"
+
+    def title(self) -> str:
+        return f"New books on {settings.BOOKSTORE_SITE_NAME}"
+
     subtitle = "The books members added most recently."
 
     def link(self) -> str:
@@ -57,7 +61,7 @@ class BookReviewsFeed(Feed):
         return f"Reviews of {obj.title}"
 
     def subtitle(self, obj: Book) -> str:
-        return f"The newest reviews of {obj.title}, by {obj.author}, on Bookstore."
+        return f"The newest reviews of {obj.title}, by {obj.author}, on {settings.BOOKSTORE_SITE_NAME}."
 
     def link(self, obj: Book) -> str:
         return obj.get_absolute_url()

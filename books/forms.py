@@ -4,6 +4,9 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils.functional import lazy
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from covers import ProcessedCover, process_cover
 from covers.validation import EMPTY
@@ -67,6 +70,7 @@ class BookForm(forms.ModelForm):
             "language",
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+        labels = {"title": _("Title"), "author": _("Author"), "price": _("Price"), "description": _("Description")}
         error_messages = {
             "title": too_long("A title"),
             "author": too_long("An author's name"),
@@ -139,12 +143,22 @@ class BookForm(forms.ModelForm):
 def cover_help_text() -> str:
     megabytes = settings.COVER_MAX_UPLOAD_BYTES / (1024 * 1024)
     megapixels = settings.COVER_MAX_PIXELS / 1_000_000
-    return f"Optional. A JPEG, PNG or WebP image, up to {megabytes:g} MB and {megapixels:g} megapixels."
+    return gettext("Optional. A JPEG, PNG or WebP image, up to %(megabytes)s MB and %(megapixels)s megapixels.") % {
+        "megabytes": f"{megabytes:g}",
+        "megapixels": f"{megapixels:g}",
+    }
+
+
+def _stars_text(count: int) -> str:
+    return ngettext("%(count)d star", "%(count)d stars", count) % {"count": count}
+
+
+_stars_label = lazy(_stars_text, str)  # translated when shown, in the reader's language
 
 
 class ReviewForm(forms.ModelForm):
     rating = forms.TypedChoiceField(
-        choices=[("", "No rating")] + [(n, f"{n} star{'s' if n > 1 else ''}") for n in range(1, 6)],
+        choices=[("", _("No rating"))] + [(n, _stars_label(n)) for n in range(1, 6)],
         coerce=int,
         empty_value=None,
         required=False,
@@ -153,8 +167,8 @@ class ReviewForm(forms.ModelForm):
     class Meta:
         model = Review
         fields = ["review", "rating"]
-        widgets = {"review": forms.Textarea(attrs={"rows": 3, "placeholder": "What did you think?"})}
-        labels = {"review": "Your review"}
+        widgets = {"review": forms.Textarea(attrs={"rows": 3, "placeholder": _("What did you think?")})}
+        labels = {"review": _("Your review")}
         error_messages = {"review": too_long("A review")}
 
 

@@ -19,6 +19,8 @@ from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
@@ -36,6 +38,8 @@ from .services import book_delete, book_save, review_add, review_delete, review_
 
 # django-stubs' generics, which these classes do not support at run time.
 if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
+
     _OwnedObjectMixin = SingleObjectMixin[Any]
     _BookFormMixin = ModelFormMixin[Book, BookForm]
     _BookPaginator = Paginator[Book]
@@ -50,11 +54,12 @@ class OwnerRequiredMixin(LoginRequiredMixin, _OwnedObjectMixin):
     everyone else signed in gets the 403 page with `not_owner_message`."""
 
     request: HttpRequest
-    not_owner_message = "Only the member who added this book can change or delete it."
+    not_owner_message = _("Only the member who added this book can change or delete it.")
 
     def get_object(self, queryset: QuerySet[Any] | None = None) -> Any:
         obj = super().get_object(queryset)
         if not obj.is_editable_by(self.request.user):
+            self.request.denied_object = obj  # type: ignore[attr-defined]  # the 403 page links back to it
             raise PermissionDenied(self.not_owner_message)
         return obj
 
@@ -66,7 +71,7 @@ class BookFormMixin(_BookFormMixin):
     object: Any
     form_class = BookForm
     template_name: str | None = "books/book_form.html"
-    success_message = ""
+    success_message: str | _StrPromise = ""
 
     def form_valid(self, form: BookForm) -> HttpResponse:
         try:
@@ -81,7 +86,7 @@ class BookFormMixin(_BookFormMixin):
             form.add_error("cover", str(exc))
             return self.form_invalid(form)
         except Book.DoesNotExist as exc:
-            raise Http404("This book was deleted meanwhile.") from exc
+            raise Http404(_("This book was deleted meanwhile.")) from exc
         messages.success(self.request, self.success_message % {"title": self.object.title})
         return redirect(self.object)
 
@@ -99,7 +104,7 @@ class BookFormMixin(_BookFormMixin):
 
 
 SEARCH_MAX_LENGTH = 100
-SORT_CHOICES = (("newest", "Newest"), ("title", "Title"), ("price", "Price"), ("rating", "Rating"))
+SORT_CHOICES = (("newest", _("Newest")), ("title", _("Title")), ("price", _("Price")), ("rating", _("Rating")))
 
 
 class CataloguePaginator(_BookPaginator):
@@ -203,10 +208,10 @@ class BookListView(ListView):
 
 REVIEWS_PER_PAGE = Review.REVIEWS_PER_PAGE
 REVIEW_SORT_CHOICES = (
-    ("newest", "Newest"),
-    ("oldest", "Oldest"),
-    ("highest", "Highest rating"),
-    ("lowest", "Lowest rating"),
+    ("newest", _("Newest")),
+    ("oldest", _("Oldest")),
+    ("highest", _("Highest rating")),
+    ("lowest", _("Lowest rating")),
 )
 
 
@@ -264,7 +269,7 @@ def detail_context(request: HttpRequest, book: Book, review_form: ReviewForm | N
 class BookCreateView(LoginRequiredMixin, BookFormMixin, CreateView):
     """Add a book; the creator is always the signed-in member."""
 
-    success_message = "“%(title)s” was added."
+    success_message = _("“%(title)s” was added.")
 
     def get_creator(self) -> CustomUser | None:
         return self.request.user  # type: ignore[return-value]  # LoginRequiredMixin let only members in
@@ -274,7 +279,7 @@ class BookUpdateView(OwnerRequiredMixin, BookFormMixin, UpdateView):
     """Change a book, keeping its cover unless a new one is chosen or it is removed."""
 
     model = Book
-    success_message = "“%(title)s” was updated."
+    success_message = _("“%(title)s” was updated.")
 
 
 class BookDeleteView(OwnerRequiredMixin, DeleteView):
@@ -286,7 +291,7 @@ class BookDeleteView(OwnerRequiredMixin, DeleteView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         book_delete(book=self.object)  # False: deleted meanwhile, as asked
-        messages.success(self.request, f"“{self.object.title}” was deleted.")
+        messages.success(self.request, _("“%(title)s” was deleted.") % {"title": self.object.title})
         return redirect(self.get_success_url())
 
 
@@ -319,10 +324,10 @@ def _post_review(request: HttpRequest, book: Book) -> HttpResponse:
             raise Http404("This book was deleted meanwhile; your review was not posted.") from exc
         messages.success(
             request,
-            format_html('Thank you, your review was posted. <a href="#review-{}">Read it</a>.', review.pk),
+            format_html(gettext('Thank you, your review was posted. <a href="#review-{}">Read it</a>.'), review.pk),
         )
         return redirect(book)
-    messages.error(request, "Your review was not posted: please correct the errors below.")
+    messages.error(request, _("Your review was not posted: please correct the errors below."))
     return render(request, "books/book_detail.html", detail_context(request, book, form))
 
 
@@ -332,7 +337,7 @@ class ReviewUpdateView(OwnerRequiredMixin, UpdateView):
     model = Review
     form_class = ReviewForm
     template_name = "books/review_form.html"
-    not_owner_message = "Only the member who wrote this review can change or delete it."
+    not_owner_message = _("Only the member who wrote this review can change or delete it.")
 
     def get_queryset(self) -> QuerySet[Review]:
         return Review.objects.select_related("book")
@@ -341,8 +346,8 @@ class ReviewUpdateView(OwnerRequiredMixin, UpdateView):
         try:
             review = review_edit(review=form.save(commit=False))
         except (Review.DoesNotExist, Book.DoesNotExist) as exc:
-            raise Http404("This review was deleted meanwhile.") from exc
-        messages.success(self.request, "Your review was updated.")
+            raise Http404(_("This review was deleted meanwhile.")) from exc
+        messages.success(self.request, _("Your review was updated."))
         return redirect(review)  # to its page of the book's reviews
 
 
@@ -361,7 +366,7 @@ class ReviewDeleteView(OwnerRequiredMixin, DeleteView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         review_delete(review=self.object)
-        messages.success(self.request, "Your review was deleted.")
+        messages.success(self.request, _("Your review was deleted."))
         return redirect(self.get_success_url())
 
 

@@ -7,6 +7,7 @@ variable is documented in `.env.example` and the README.
 
 from pathlib import Path
 
+import babel.numbers
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
@@ -77,6 +78,8 @@ MIDDLEWARE = [
     # Outside the page cache: a cached page, too, answers If-None-Match with 304.
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The reader's language: the language cookie (the footer's switch), else Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -102,6 +105,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.context_processors.site",
             ],
         },
     },
@@ -215,6 +219,13 @@ BOOKSTORE_REVIEW_RATE = env.str("BOOKSTORE_REVIEW_RATE", default="10/m")
 BOOKSTORE_BOOK_RATE = env.str("BOOKSTORE_BOOK_RATE", default="20/h")
 # Mail links use this domain, never the Host header of the request that asked for them.
 BOOKSTORE_SITE_DOMAIN = env.str("BOOKSTORE_SITE_DOMAIN", default="")
+# Prices are shown in this currency (ISO 4217), formatted for the reader's language by Babel.
+BOOKSTORE_CURRENCY = env.str("BOOKSTORE_CURRENCY", default="USD").upper()
+if BOOKSTORE_CURRENCY not in babel.numbers.list_currencies():
+    raise ImproperlyConfigured(f"BOOKSTORE_CURRENCY={BOOKSTORE_CURRENCY!r} is not an ISO 4217 currency code")
+# The site's name in page titles, the header, mail and the admin.
+BOOKSTORE_SITE_NAME = env.str("BOOKSTORE_SITE_NAME", default="Bookstore")
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{BOOKSTORE_SITE_NAME}] "
 
 # Background work (staff CSV imports) is queued in the database and run by
 # `manage.py db_worker`, which `make run` starts beside the site.
@@ -251,13 +262,17 @@ if env.str("EMAIL_URL", default=""):
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Bookstore <noreply@localhost>")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{BOOKSTORE_SITE_NAME} <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Internationalization ---------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "German")]
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
+# locale/en overrides django-allauth's English wording with the site's (log in, sign up, log out).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 # --- Static files and media ---------------------------------------------------------
@@ -283,6 +298,8 @@ STORAGES = {
 COVER_MAX_UPLOAD_BYTES = env.int("COVER_MAX_UPLOAD_BYTES", default=5 * 1024 * 1024)
 COVER_MAX_PIXELS = env.int("COVER_MAX_PIXELS", default=40_000_000)
 COVER_MAX_EDGE = env.int("COVER_MAX_EDGE", default=2400)
+# A cover smaller than this on its short side cannot be shown sharp even as a thumbnail.
+COVER_MIN_EDGE = env.int("COVER_MIN_EDGE", default=100)
 COVER_THUMBNAIL_SIZE = (240, 360)
 # Covers decoded at once per process (covers.pipeline), and how long an upload waits for a
 # slot before it is refused as "busy". Memory ceiling ~ concurrency x the per-image peak.

@@ -3,6 +3,8 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
 
 from books import views as book_views
 from config import health
@@ -11,10 +13,15 @@ from config import health
 # and lockout policy covers every way to log in.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]  # allauth documents this
 
+admin.site.site_header = admin.site.site_title = settings.BOOKSTORE_SITE_NAME
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    # The language switch posts here without a CSRF token, so anonymous pages stay cacheable;
+    # a forged post could only change the reader's language.
+    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("accounts/", include("allauth.urls")),
     path("api/", include("api.urls")),
     path("books/", include("books.urls")),

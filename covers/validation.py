@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import magic
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
 from PIL import Image
 
 logger = logging.getLogger(__name__)
@@ -27,14 +31,17 @@ ALLOWED_MIME_TYPES = {
 MAGIC_HEAD_BYTES = 2048
 MEGABYTE = 1024 * 1024
 
-NOT_AN_IMAGE = "This file is not a JPEG, PNG or WebP image."
-EMPTY = "The file is empty. Choose a JPEG, PNG or WebP image."
-TOO_LARGE = "The file is %(size)s MB; the limit is %(limit)s MB."
-TOO_MANY_PIXELS = "The image is %(megapixels)s megapixels; the limit is %(limit)s."
-DAMAGED = "The image is damaged or incomplete."
+NOT_AN_IMAGE = _("This file is not a JPEG, PNG or WebP image.")
+EMPTY = _("The file is empty. Choose a JPEG, PNG or WebP image.")
+TOO_LARGE = _("The file is %(size)s MB; the limit is %(limit)s MB.")
+TOO_MANY_PIXELS = _("The image is %(megapixels)s megapixels; the limit is %(limit)s.")
+DAMAGED = _("The image is damaged or incomplete.")
+TOO_SMALL = _(
+    "The image is %(width)s × %(height)s pixels; a cover needs at least %(minimum)s pixels on its short side."
+)
 
 
-def refuse(message: str, code: str, reason: str, params: dict[str, Any] | None = None) -> ValidationError:
+def refuse(message: str | _StrPromise, code: str, reason: str, params: dict[str, Any] | None = None) -> ValidationError:
     """The `ValidationError` for a refused upload, after logging why it was refused."""
     logger.info("Refused cover upload (%s): %s", code, reason)
     return ValidationError(message, code=code, params=params)
@@ -94,10 +101,15 @@ def pixel_limit() -> int:
 
 
 def check_pixels(width: int, height: int) -> None:
-    """Refuse an image whose header declares more pixels than the cap, before decoding."""
+    """Refuse an image whose header declares more pixels than the cap, or too few to show as a
+    cover (COVER_MIN_EDGE on the short side), before decoding."""
     limit = pixel_limit()
     if width * height > limit:
         raise too_many_pixels(width * height, limit, f"{width}x{height}")
+    minimum = settings.COVER_MIN_EDGE
+    if min(width, height) < minimum:
+        params = {"width": width, "height": height, "minimum": minimum}
+        raise refuse(TOO_SMALL, "too_small", f"{width}x{height}, short side under {minimum}", params)
 
 
 def too_many_pixels(pixels: int, limit: int, detail: str) -> ValidationError:

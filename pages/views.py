@@ -6,6 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
@@ -31,8 +32,10 @@ class AboutPageView(TemplateView):
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """A readable 403 page that says why, not Django's bare one."""
-    reason = str(exception) if exception and str(exception) else "You do not have permission to do that."
-    return render(request, "403.html", {"reason": reason}, status=403)
+    reason = str(exception) if exception and str(exception) else gettext("You do not have permission to do that.")
+    denied = getattr(request, "denied_object", None)
+    book = denied if isinstance(denied, Book) else getattr(denied, "book", None)
+    return render(request, "403.html", {"reason": reason, "book": book}, status=403)
 
 
 def site_url(request: HttpRequest, path: str) -> str:

@@ -27,3 +27,10 @@ def test_a_bucket_switches_media_to_s3_through_storages():
     result = run_settings({"DJANGO_SECRET_KEY": "x" * 50, "AWS_STORAGE_BUCKET_NAME": "covers"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "storages.backends.s3.S3Storage"
+
+
+def test_an_unknown_currency_is_a_clear_start_up_error():
+    result = run_settings({"DJANGO_DEBUG": "true", "BOOKSTORE_CURRENCY": "EURO"})
+    assert result.returncode != 0
+    assert "BOOKSTORE_CURRENCY='EURO' is not an ISO 4217 currency code" in result.stderr
+    assert run_settings({"DJANGO_DEBUG": "true", "BOOKSTORE_CURRENCY": "eur"}).returncode == 0

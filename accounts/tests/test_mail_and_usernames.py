@@ -140,15 +140,16 @@ def test_a_member_cannot_attach_another_members_unverified_address(client, other
     assert "Confirmation email sent to carol@example.com" in response.content.decode()
 
 
-def test_migrate_puts_the_configured_domain_on_the_site_record(settings):
+def test_migrate_puts_the_configured_name_and_domain_on_the_site_record(settings):
     from django.contrib.sites.models import Site
 
     from accounts.apps import sync_site
 
     settings.BOOKSTORE_SITE_DOMAIN = "books.example.com"
+    settings.BOOKSTORE_SITE_NAME = "Chapter House"
     sync_site()
     site = Site.objects.get(pk=settings.SITE_ID)
-    assert (site.domain, site.name) == ("books.example.com", "books.example.com")
+    assert (site.domain, site.name) == ("books.example.com", "Chapter House")
 
 
 def test_admin_cannot_add_a_look_alike_of_an_existing_member(member):

@@ -5,9 +5,12 @@ import zlib
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from babel.numbers import format_currency
 from django import template
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest
+from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 
 from books.isbn import format_isbn
@@ -29,6 +32,15 @@ def stars(value: object) -> str:
     filled = int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     filled = max(0, min(MAX_STARS, filled))
     return "★" * filled + "☆" * (MAX_STARS - filled)
+
+
+@register.filter
+def money(value: object) -> str:
+    """A price as the active language writes it, in BOOKSTORE_CURRENCY: "$1,234.50", "1.234,50 $"."""
+    if value is None or value == "":
+        return ""
+    locale = translation.to_locale(translation.get_language() or settings.LANGUAGE_CODE)
+    return format_currency(Decimal(str(value)), settings.BOOKSTORE_CURRENCY, locale=locale)
 
 
 @register.filter
@@ -56,7 +68,7 @@ def book_json_ld(book: Any, request: HttpRequest) -> SafeString:
         "name": book.title,
         "author": {"@type": "Person", "name": book.author},
         "url": request.build_absolute_uri(book.get_absolute_url()),
-        "offers": {"@type": "Offer", "price": str(book.price), "priceCurrency": "USD"},
+        "offers": {"@type": "Offer", "price": str(book.price), "priceCurrency": settings.BOOKSTORE_CURRENCY},
     }
     if book.description:
         data["description"] = book.description

@@ -115,13 +115,13 @@ def _png_chunk(kind, data):
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def sixteen_bit_rgb_png(size=(40, 60), color=(60000, 30000, 5000)):
+def sixteen_bit_rgb_png(size=(100, 150), color=(60000, 30000, 5000)):
     width, height = size
     pixel = struct.pack(">HHH", *color)
     return png(width, height, bit_depth=16, color_type=2, rows=(b"\x00" + pixel * width) * height)
 
 
-def animated(fmt, colors=((220, 20, 20), (20, 20, 220), (20, 220, 20)), size=(60, 90)):
+def animated(fmt, colors=((220, 20, 20), (20, 20, 220), (20, 220, 20)), size=(100, 150)):
     frames = [Image.new("RGB", size, color) for color in colors]
     return encode(frames[0], fmt, save_all=True, append_images=frames[1:], duration=100, loop=0)
 

@@ -155,7 +155,7 @@ def sixteen_bit_grey_png():
 
 
 def png_with_script_in_text_chunk():
-    return images.png(60, 90, extra_chunks=[(b"tEXt", b"Comment\x00" + images.SCRIPT + images.PHP)])
+    return images.png(100, 150, extra_chunks=[(b"tEXt", b"Comment\x00" + images.SCRIPT + images.PHP)])
 
 
 def transparent(fmt):
@@ -168,18 +168,18 @@ def transparent(fmt):
 
 
 def palette_png_with_transparency():
-    image = Image.new("P", (60, 90), 0)
+    image = Image.new("P", (100, 150), 0)
     image.putpalette([0, 0, 0, 220, 20, 20])
-    image.paste(1, (10, 10, 50, 80))
+    image.paste(1, (20, 20, 80, 130))
     return images.encode(image, "PNG", transparency=0)
 
 
 def wide_gamut_jpeg():
-    return images.jpeg(Image.new("RGB", (60, 90), (255, 0, 0)), icc_profile=images.swapped_primaries_profile())
+    return images.jpeg(Image.new("RGB", (100, 150), (255, 0, 0)), icc_profile=images.swapped_primaries_profile())
 
 
 def srgb_tagged_jpeg():
-    return images.jpeg(Image.new("RGB", (60, 90), GREEN), icc_profile=images.srgb_profile())
+    return images.jpeg(Image.new("RGB", (100, 150), GREEN), icc_profile=images.srgb_profile())
 
 
 def jpeg_declaring(width, height):

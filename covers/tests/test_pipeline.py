@@ -214,9 +214,26 @@ def test_thumbnail_is_made_from_the_upright_image_and_fits_the_box():
 
 
 def test_small_cover_is_never_enlarged():
-    processed = process_bytes(images.jpeg(images.solid((100, 50))))
-    assert (processed.image.width, processed.image.height) == (100, 50)
-    assert (processed.thumbnail.width, processed.thumbnail.height) == (100, 50)
+    processed = process_bytes(images.jpeg(images.solid((150, 100))))
+    assert (processed.image.width, processed.image.height) == (150, 100)
+    assert (processed.thumbnail.width, processed.thumbnail.height) == (150, 100)
+
+
+@pytest.mark.parametrize("size", [(1, 1), (99, 400), (400, 99)])
+def test_image_under_the_minimum_on_its_short_side_is_refused_with_its_size(size):
+    with pytest.raises(ValidationError) as refused:
+        process_cover(upload(images.encode(images.solid(size), "PNG")))
+    width, height = size
+    assert refused.value.messages == [
+        f"The image is {width} × {height} pixels; a cover needs at least 100 pixels on its short side."
+    ]
+
+
+def test_minimum_size_follows_the_setting(settings):
+    settings.COVER_MIN_EDGE = 200
+    with pytest.raises(ValidationError, match="at least 200 pixels"):
+        process_cover(upload(images.jpeg(images.solid((150, 300)))))
+    assert process_cover(upload(images.jpeg(images.solid((200, 300)))))
 
 
 @pytest.mark.parametrize(
@@ -258,7 +275,7 @@ def test_an_unusable_colour_profile_is_ignored_not_fatal():
 
 
 def test_encode_writes_nothing_the_source_carried(tmp_path):
-    image = images.photo((60, 90))
+    image = images.photo((100, 150))
     image.info.update(
         comment=b"secret comment",
         icc_profile=images.swapped_primaries_profile(),
@@ -287,10 +304,10 @@ def test_mutated_images_are_refused_or_rewritten_clean_never_an_error():
     """A small, seeded mutation run: any damaged file ends as a refusal or a clean file."""
     rng = random.Random(4)
     seeds = [
-        images.jpeg(images.photo((60, 90))),
-        images.jpeg(images.photo((60, 90)), progressive=True),
-        images.encode(images.photo((60, 90)), "PNG"),
-        images.encode(images.photo((60, 90)), "WEBP"),
+        images.jpeg(images.photo((100, 150))),
+        images.jpeg(images.photo((100, 150)), progressive=True),
+        images.encode(images.photo((100, 150)), "PNG"),
+        images.encode(images.photo((100, 150)), "WEBP"),
         images.animated("WEBP"),
         images.animated("PNG"),
     ]

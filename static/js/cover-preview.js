@@ -19,6 +19,24 @@
     figure.classList.remove("d-none");
   }
 
+  // A picture the browser could show replaces a refused one: the old error no longer applies.
+  function clearError() {
+    var error = document.getElementById(input.id + "_error");
+    if (!error) return;
+    error.remove();
+    var listed = document.querySelector('[data-error-summary] a[href="#' + input.id + '"]');
+    if (listed) listed.closest("li").remove();
+    input.classList.remove("is-invalid");
+    input.removeAttribute("aria-invalid");
+    var describedBy = (input.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+      return id && id !== error.id;
+    });
+    input.setAttribute("aria-describedby", describedBy.join(" "));
+  }
+  preview.addEventListener("load", function () {
+    if (input.files && input.files.length) clearError();
+  });
+
   // A file that is not really an image (the server will refuse it too) shows no broken icon.
   preview.addEventListener("error", function () {
     figure.classList.add("d-none");

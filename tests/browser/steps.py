@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 
 from books.forms import BookForm
 from books.services import book_save
+from tests.browser.axe import assert_no_axe_violations
 
 PASSWORD = "correct-horse-battery"  # the factories' password; a test value, not a credential
 
@@ -71,9 +72,9 @@ def expect_signed_in(page: Page, username):
 
 def log_in(page: Page, username, password=PASSWORD):
     page.goto("/accounts/login/")
-    field(page, "Login").fill(username)
+    field(page, "Username or e-mail").fill(username)
     field(page, "Password").fill(password)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     expect_signed_in(page, username)
 
 
@@ -116,7 +117,8 @@ def image_natural_width(image):
 
 def assert_page_is_accessible(page: Page):
     """The checks a person with a screen reader or a keyboard depends on, on the current page:
-    every visible form control has a label, every image has alt text and a size."""
+    every visible form control has a label, every image has alt text and a size, and axe-core
+    finds no violation in the light or the dark scheme."""
     unlabelled = page.evaluate(
         """() => [...document.querySelectorAll("input, select, textarea")]
              .filter((el) => el.type !== "hidden")
@@ -132,3 +134,4 @@ def assert_page_is_accessible(page: Page):
              .map((img) => img.outerHTML)"""
     )
     assert not bad_images, f"images without alt text or size on {page.url}: {bad_images}"
+    assert_no_axe_violations(page)

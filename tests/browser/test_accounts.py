@@ -18,7 +18,7 @@ def test_visitor_signs_up_logs_out_and_logs_in_again(page, page_problems, screen
     field(page, "Password (again)").fill("a-long-reading-list-42")
     assert_page_is_accessible(page)
     screenshot("sign-up-form")
-    page.get_by_role("button", name="Sign Up").click()
+    page.get_by_role("button", name="Sign up").click()
 
     expect_signed_in(page, "carol")
     assert CustomUser.objects.filter(username="carol", email="carol@example.com").exists()
@@ -30,11 +30,11 @@ def test_visitor_signs_up_logs_out_and_logs_in_again(page, page_problems, screen
     expect(navigation(page).get_by_text("Signed in as carol")).to_have_count(0)
 
     navigation(page).get_by_role("link", name="Log in").click()
-    field(page, "Login").fill("carol@example.com")
+    field(page, "Username or e-mail").fill("carol@example.com")
     field(page, "Password").fill("a-long-reading-list-42")
     assert_page_is_accessible(page)
     screenshot("log-in-form")
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     expect_signed_in(page, "carol")
     screenshot("logged-in")
     page_problems.assert_none()

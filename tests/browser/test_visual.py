@@ -14,6 +14,7 @@ from django.test import Client
 from PIL import Image, ImageChops
 
 from books.models import Book, Review
+from tests.browser.axe import assert_no_axe_violations
 from tests.browser.steps import book_with_cover, field
 from tests.factories import BookFactory, UserFactory
 
@@ -177,6 +178,7 @@ def test_pages_look_as_the_references(page, context, site, transactional_db, pag
         settle(page)
         path = screenshot(f"{name}-{size}-{scheme}", animations="disabled", caret="hide")
         failures.append(compare(path, f"{name}-{size}-{scheme}"))
+        assert_no_axe_violations(page, schemes=(scheme,))
 
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme, reduced_motion="reduce")

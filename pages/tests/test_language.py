@@ -1,0 +1,80 @@
+"""A second language: German, chosen by the browser's Accept-Language or the footer's switch."""
+
+import gettext
+import re
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import BookFactory, ReviewFactory
+
+pytestmark = pytest.mark.django_db
+
+CATALOGUE = Path(__file__).resolve().parents[2] / "locale" / "de" / "LC_MESSAGES" / "django.po"
+# msgid and msgid_plural of every entry of a .po file (the header's empty msgid aside).
+_MSGID = re.compile(r'^(msgid|msgid_plural) ((?:"(?:[^"\\]|\\.)*"\s*)+)', re.M)
+
+
+def msgids(*, singular_only: bool = False) -> list[str]:
+    found = []
+    for kind, quoted in _MSGID.findall(CATALOGUE.read_text()):
+        if singular_only and kind == "msgid_plural":
+            continue
+        text = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', quoted))
+        if text:
+            found.append(text.encode().decode("unicode_escape").encode("latin-1").decode())
+    return found
+
+
+def compiled() -> dict:
+    with CATALOGUE.with_suffix(".mo").open("rb") as mo:
+        return gettext.GNUTranslations(mo)._catalog  # type: ignore[attr-defined]
+
+
+def visible_text(html: str) -> str:
+    html = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", html)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_the_german_catalogue_is_complete_and_compiled():
+    """Every msgid of the .po has German text in the committed .mo (msgfmt leaves out empty and fuzzy ones)."""
+    catalogue = compiled()
+    missing = [msgid for msgid in msgids(singular_only=True) if not (catalogue.get(msgid) or catalogue.get((msgid, 0)))]
+    assert not missing, f"untranslated or not compiled: {missing}"
+
+
+def test_main_pages_in_german_show_no_english_string_of_the_site(client, member):
+    book = BookFactory(creator=member, title="Der Steppenwolf", author="Hermann Hesse", price="1234.50")
+    ReviewFactory(book=book, rating=4)
+    book.refresh_review_stats()
+    # Whole sentences and phrases of the site's own catalogue, without their placeholders.
+    english = set()
+    for msgid in msgids():
+        if msgid:
+            for part in re.split(r"%\(\w+\)s|<[^>]+>", msgid):
+                part = part.strip(" .,:;()–—“”")
+                if len(part) >= 12 and part not in {"Bookstore"}:
+                    english.add(part)
+    for url in ("/", "/books/", book.get_absolute_url(), f"/members/{member.username}/", "/about/", "/books/no-such/"):
+        response = client.get(url, HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9,en;q=0.5")
+        assert response["Content-Language"] == "de"
+        text = visible_text(response.content.decode())
+        left = sorted(part for part in english if part in text)
+        assert not left, f"{url} still says in English: {left}"
+    client.force_login(member)
+    for url in ("/books/create/", f"{book.get_absolute_url()}update/"):
+        text = visible_text(client.get(url, HTTP_ACCEPT_LANGUAGE="de").content.decode())
+        left = sorted(part for part in english if part in text)
+        assert not left, f"{url} still says in English: {left}"
+        assert "Titel" in text and "Abbrechen" in text
+    detail = visible_text(client.get(book.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="de").content.decode())
+    assert "1.234,50 $" in detail.replace("\xa0", " "), "the price as German writes it"
+    assert re.search(r"Hinzugefügt von \w+ am \d+\. \w+ \d{4}|Hinzugefügt von \w+ am \d+ \w+ \d{4}", detail)
+
+
+def test_the_switch_keeps_german_for_the_next_pages(client):
+    response = client.post(reverse("set_language"), {"language": "de", "next": "/books/"})
+    assert response.status_code == 302 and response["Location"] == "/books/"
+    page = client.get("/books/")
+    assert '<html lang="de">' in page.content.decode() and "Alle Bücher" in page.content.decode()
