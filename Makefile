@@ -108,6 +108,12 @@ bench: $(VENV)/.installed-dev
 	@command -v wrk >/dev/null || { echo "wrk is missing: sudo apt-get install wrk"; exit 1; }
 	$(BIN)/python bench/run.py
 
+.PHONY: bench-cover-bytes
+# Image bytes of the book list and a book page on a phone (390 px, DPR 3, Chromium), with and
+# without the covers' AVIF/WebP variants (bench/cover_bytes.py, about a minute; also in `make bench`).
+bench-cover-bytes: $(VENV)/.installed-dev
+	$(BIN)/python bench/cover_bytes.py
+
 .PHONY: bench-upload-memory
 # Peak RSS of one process handling 10 concurrent 40 MP cover uploads, by decode slots
 # (COVER_PROCESSING_CONCURRENCY; bench/upload_memory.py).

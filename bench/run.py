@@ -36,6 +36,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: the project's own packages
 
+from bench import cover_bytes  # noqa: E402 - needs the path above
 from tests import servers  # noqa: E402 - needs the path above
 from tests.servers import Gunicorn  # noqa: E402
 
@@ -349,13 +350,22 @@ def main():
     )
     print(table(rows))
     print("seed_demo seconds:", seeding)
+    covers = cover_bytes.measure()
+    print(cover_bytes.table(covers))
     print(f"total {time.monotonic() - started:.0f} s")
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = RESULTS / f"bench-{stamp}.json"
     out.write_text(
         json.dumps(
-            {"when": stamp, "connections": CONNECTIONS, "seconds": DURATION, "rows": rows, "seed_seconds": seeding},
+            {
+                "when": stamp,
+                "connections": CONNECTIONS,
+                "seconds": DURATION,
+                "rows": rows,
+                "seed_seconds": seeding,
+                "cover_bytes": covers,
+            },
             indent=2,
         )
     )

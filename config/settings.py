@@ -266,6 +266,9 @@ COVER_MAX_UPLOAD_BYTES = env.int("COVER_MAX_UPLOAD_BYTES", default=5 * 1024 * 10
 COVER_MAX_PIXELS = env.int("COVER_MAX_PIXELS", default=40_000_000)
 COVER_MAX_EDGE = env.int("COVER_MAX_EDGE", default=2400)
 COVER_THUMBNAIL_SIZE = (240, 360)
+# Widths of the AVIF/WebP variants made of each cover (covers.pipeline.make_variants) for
+# srcset: a phone's card (52 CSS px at DPR 3) and book page (104 px), up to a desktop's at 2x.
+COVER_VARIANT_WIDTHS = (160, 320, 480, 720)
 # Covers decoded at once per process (covers.pipeline), and how long an upload waits for a
 # slot before it is refused as "busy". Memory ceiling ~ concurrency x the per-image peak.
 COVER_PROCESSING_CONCURRENCY = env.int("COVER_PROCESSING_CONCURRENCY", default=2)
