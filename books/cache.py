@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import BaseCache, caches
-from django.db import DatabaseError
+from django.db import DatabaseError, connections, router
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
@@ -53,12 +53,24 @@ _request_state: contextvars.ContextVar[dict[str, Any] | None] = contextvars.Cont
 )
 
 
+def _read_version_row() -> str | None:
+    """The token column of the version row, or None. Plain SQL: this runs on every cached
+    page, and building the query through the ORM cost about as much as running it."""
+    connection = connections[router.db_for_read(CatalogueVersion)]
+    quote = connection.ops.quote_name
+    table, token, pk = CatalogueVersion._meta.db_table, quote("token"), quote("id")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {token} FROM {quote(table)} WHERE {pk} = %s", [_VERSION_ROW])  # noqa: S608 - names only
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def catalogue_version() -> str:
     """The current catalogue version token, from its row (made on first use)."""
     memo = _request_state.get()
     if memo is not None and "version" in memo:
         return memo["version"]
-    token = CatalogueVersion.objects.filter(pk=_VERSION_ROW).values_list("token", flat=True).first()
+    token = _read_version_row()
     if token is None:
         token = CatalogueVersion.objects.get_or_create(pk=_VERSION_ROW, defaults={"token": uuid.uuid4().hex})[0].token
     if memo is not None:
@@ -257,8 +269,9 @@ class AnonymousPageCacheMiddleware:
         finally:
             _request_state.reset(token)
         candidate = getattr(request, "_page_cache_candidate", False)
-        if candidate:
-            # Before storing, so a page served from the cache carries the same ETag.
+        if candidate and not getattr(request, "_page_cache_hit", False):
+            # Before storing, so a page served from the cache carries the same ETag (and
+            # a hit, already patched, is not patched again).
             _patch_http_caching(request, response)
         key = getattr(request, "_page_cache_key", None)
         if key is not None and state.get("store", True) and _may_store(request, response):
@@ -283,6 +296,7 @@ class AnonymousPageCacheMiddleware:
             response = page_cache().get(key) if key else None
             if response is not None:
                 response["X-Page-Cache"] = "hit"
+                request._page_cache_hit = True  # type: ignore[attr-defined]  # read back in __call__
                 return response
             request._page_cache_key = key  # type: ignore[attr-defined]  # read back in __call__
         state = _request_state.get()

@@ -80,7 +80,7 @@ MIDDLEWARE = [
     # Before anything reads a body (the CSRF check does): oversized bodies never reach disk.
     "config.limits.RequestBodyLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "config.csp.CachedPolicyCSPMiddleware",  # django-csp's, its header built once
     "allauth.account.middleware.AccountMiddleware",
     "books.cache.AnonymousPageCacheMiddleware",
 ]
