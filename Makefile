@@ -108,6 +108,12 @@ bench: $(VENV)/.installed-dev
 	@command -v wrk >/dev/null || { echo "wrk is missing: sudo apt-get install wrk"; exit 1; }
 	$(BIN)/python bench/run.py
 
+.PHONY: bench-profile
+# py-spy samples one gunicorn worker under wrk: anonymous and signed-in list and detail at 10,000
+# books (bench/profile_served.py, about 2 minutes; PostgreSQL and Redis as for `make bench`).
+bench-profile: $(VENV)/.installed-dev
+	$(BIN)/python bench/profile_served.py
+
 .PHONY: bench-cover-bytes
 # Image bytes of the book list and a book page on a phone (390 px, DPR 3, Chromium), with and
 # without the covers' AVIF/WebP variants (bench/cover_bytes.py, about a minute; also in `make bench`).
