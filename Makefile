@@ -114,6 +114,12 @@ bench: $(VENV)/.installed-dev
 bench-profile: $(VENV)/.installed-dev
 	$(BIN)/python bench/profile_served.py
 
+.PHONY: bench-mixed
+# Readers on two gunicorn servers while members post 0, 1 and 10 reviews a second: read
+# throughput and page-cache hit ratio against read-only (bench/mixed.py, about 3 minutes).
+bench-mixed: $(VENV)/.installed-dev
+	$(BIN)/python bench/mixed.py
+
 .PHONY: bench-cover-bytes
 # Image bytes of the book list and a book page on a phone (390 px, DPR 3, Chromium), with and
 # without the covers' AVIF/WebP variants (bench/cover_bytes.py, about a minute; also in `make bench`).
