@@ -36,7 +36,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: the project's own packages
 
-from bench import cover_bytes  # noqa: E402 - needs the path above
+from bench import cover_bytes, mixed  # noqa: E402 - needs the path above
 from tests import servers  # noqa: E402 - needs the path above
 from tests.servers import Gunicorn  # noqa: E402
 
@@ -393,6 +393,7 @@ def main():
     print("seed_demo seconds:", seeding)
     covers = cover_bytes.measure()
     print(cover_bytes.table(covers))
+    mixed.main()  # readers under 0, 1 and 10 reviews a second (bench/mixed.py)
     print(f"total {time.monotonic() - started:.0f} s")
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
