@@ -132,6 +132,24 @@ bench: $(VENV)/.installed-dev
 bench-csv: $(VENV)/.installed-dev
 	$(BIN)/python bench/catalogue_csv.py
 
+.PHONY: bench-profile
+# py-spy samples one gunicorn worker under wrk: anonymous and signed-in list and detail at 10,000
+# books (bench/profile_served.py, about 2 minutes; PostgreSQL and Redis as for `make bench`).
+bench-profile: $(VENV)/.installed-dev
+	$(BIN)/python bench/profile_served.py
+
+.PHONY: bench-mixed
+# Readers on two gunicorn servers while members post 0, 1 and 10 reviews a second: read
+# throughput and page-cache hit ratio against read-only (bench/mixed.py, about 3 minutes).
+bench-mixed: $(VENV)/.installed-dev
+	$(BIN)/python bench/mixed.py
+
+.PHONY: bench-cover-bytes
+# Image bytes of the book list and a book page on a phone (390 px, DPR 3, Chromium), with and
+# without the covers' AVIF/WebP variants (bench/cover_bytes.py, about a minute; also in `make bench`).
+bench-cover-bytes: $(VENV)/.installed-dev
+	$(BIN)/python bench/cover_bytes.py
+
 .PHONY: bench-upload-memory
 # Peak RSS of one process handling 10 concurrent 40 MP cover uploads, by decode slots
 # (COVER_PROCESSING_CONCURRENCY; bench/upload_memory.py).

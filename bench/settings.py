@@ -14,6 +14,5 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 # Plain HTTP on loopback.
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
-LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Benchmarks post many books and reviews as one member.
 BOOKSTORE_REVIEW_RATE = BOOKSTORE_BOOK_RATE = ""

@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import BaseCache, caches
-from django.db import DatabaseError
+from django.db import DatabaseError, IntegrityError, connections, router, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
@@ -54,35 +54,89 @@ _request_state: contextvars.ContextVar[dict[str, Any] | None] = contextvars.Cont
 )
 
 
+# Rows of CatalogueVersion (docs/ARCHITECTURE.md, "Caching"): the catalogue's (books, members),
+# in every key; the reviews' (list, home and member pages show ratings and reviews); and one
+# per book, for its own page, at _BOOK_ROWS + a hash of its id. Two books sharing a row
+# (a hash collision) only retire each other's pages: never a stale page.
+_REVIEWS_ROW = 2
+_BOOK_ROWS = 16
+_BOOK_ROW_SPAN = 2_000_000_000
+
+
+def _book_row(book_id: Any) -> int:
+    value = book_id.int if isinstance(book_id, uuid.UUID) else uuid.UUID(str(book_id)).int
+    return _BOOK_ROWS + value % _BOOK_ROW_SPAN
+
+
+def _read_version_rows(second: int) -> dict[int, str]:
+    """The tokens of the catalogue row and `second`, in one statement (one snapshot). Plain
+    SQL: this runs on every cached page, and building it through the ORM cost as much as
+    running it."""
+    connection = connections[router.db_for_read(CatalogueVersion)]
+    quote = connection.ops.quote_name
+    table, token, pk = quote(CatalogueVersion._meta.db_table), quote("token"), quote("id")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {pk}, {token} FROM {table} WHERE {pk} IN (%s, %s)", [_VERSION_ROW, second])  # noqa: S608
+        return dict(cursor.fetchall())
+
+
 def catalogue_version() -> str:
-    """The current catalogue version token, from its row (made on first use)."""
+    """The version of what this request's page shows, from the database: the catalogue's
+    token with the reviews' token, or on a book's page (scope set by the middleware) with
+    that book's own token, so a review retires its book's pages and the lists, not every
+    other book's page."""
     memo = _request_state.get()
     if memo is not None and "version" in memo:
         return memo["version"]
-    token = CatalogueVersion.objects.filter(pk=_VERSION_ROW).values_list("token", flat=True).first()
-    if token is None:
-        token = CatalogueVersion.objects.get_or_create(pk=_VERSION_ROW, defaults={"token": uuid.uuid4().hex})[0].token
+    book_id = memo.get("book") if memo is not None else None
+    second = _book_row(book_id) if book_id is not None else _REVIEWS_ROW
+    tokens = _read_version_rows(second)
+    if _VERSION_ROW not in tokens:
+        row = CatalogueVersion.objects.get_or_create(pk=_VERSION_ROW, defaults={"token": uuid.uuid4().hex})[0]
+        tokens[_VERSION_ROW] = row.token
+    # A row not written yet is "-": its first write replaces it, and the catalogue's
+    # random token keeps a database restored from a backup from meeting old keys.
+    token = f"{tokens[_VERSION_ROW]}.{'b' if book_id is not None else 'r'}{tokens.get(second, '-')}"
     if memo is not None:
         memo["version"] = token
     return token
 
 
-def bump_catalogue_version() -> None:
-    """Retire every cached page and count: the next request on any server renders afresh.
+def _replace_tokens(rows: list[int]) -> None:
+    for pk in rows:
+        token = uuid.uuid4().hex
+        if not CatalogueVersion.objects.filter(pk=pk).update(token=token):
+            try:
+                with transaction.atomic():
+                    CatalogueVersion.objects.create(pk=pk, token=token)
+            except IntegrityError:  # made meanwhile by another writer: replace it
+                CatalogueVersion.objects.filter(pk=pk).update(token=token)
 
-    Runs after the write committed, so it must never raise into the request: a failure is
-    logged, and the old pages then age out within page_timeout().
-    """
-    version = uuid.uuid4().hex
+
+def _retire(rows: list[int], what: str) -> None:
+    """Runs after the write committed, so it must never raise into the request: a failure
+    is logged, and the old pages then age out within page_timeout()."""
     try:
-        if not CatalogueVersion.objects.filter(pk=_VERSION_ROW).update(token=version):
-            CatalogueVersion.objects.update_or_create(pk=_VERSION_ROW, defaults={"token": version})
+        _replace_tokens(rows)
     except DatabaseError:
-        logger.exception("Could not retire the cached pages after a write")
+        logger.exception("Could not retire the cached pages after %s", what)
         return
     memo = _request_state.get()
     if memo is not None:
-        memo["version"] = version  # the rest of this request sees its own write
+        memo.pop("version", None)  # the rest of this request sees its own write
+
+
+def bump_catalogue_version() -> None:
+    """Retire every cached page and count (the catalogue row is in every key): a book added,
+    edited or deleted, a member renamed or deleted, a bulk write."""
+    _retire([_VERSION_ROW], "a write")
+
+
+def bump_reviews_version(book_ids: Any) -> None:
+    """Retire what a review of these books shows: the lists, home and member pages (the
+    reviews row) and these books' own pages; every other book's page stays cached."""
+    rows = sorted({_book_row(book_id) for book_id in book_ids if book_id is not None})
+    _retire([_REVIEWS_ROW, *rows], "a review")
 
 
 def _may_store_anything() -> bool:
@@ -260,8 +314,9 @@ class AnonymousPageCacheMiddleware:
         finally:
             _request_state.reset(token)
         candidate = getattr(request, "_page_cache_candidate", False)
-        if candidate:
-            # Before storing, so a page served from the cache carries the same ETag.
+        if candidate and not getattr(request, "_page_cache_hit", False):
+            # Before storing, so a page served from the cache carries the same ETag (and
+            # a hit, already patched, is not patched again).
             _patch_http_caching(request, response)
         key = getattr(request, "_page_cache_key", None)
         if key is not None and state.get("store", True) and _may_store(request, response):
@@ -277,18 +332,21 @@ class AnonymousPageCacheMiddleware:
         if not getattr(view_func, "anonymous_page_cache", False):
             return None
         request._page_cache_candidate = True  # type: ignore[attr-defined]  # read back in __call__
+        url_name = request.resolver_match.url_name if request.resolver_match else ""
+        state = _request_state.get()
+        if url_name == "book_detail" and state is not None and "version" not in state:
+            state["book"] = view_kwargs.get("pk")  # a book's page: keyed by its own token
         if not enabled() or not page_timeout():
             return None
         version = catalogue_version()
-        url_name = request.resolver_match.url_name if request.resolver_match else ""
         if _may_use_cache(request):
             key = _page_key(request, version, url_name or "")
             response = page_cache().get(key) if key else None
             if response is not None:
                 response["X-Page-Cache"] = "hit"
+                request._page_cache_hit = True  # type: ignore[attr-defined]  # read back in __call__
                 return response
             request._page_cache_key = key  # type: ignore[attr-defined]  # read back in __call__
-        state = _request_state.get()
         if url_name == "book_list" and _list_query(request)[0] and not _admit_search(version) and state is not None:
             state["store"] = False
         return None

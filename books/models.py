@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from covers.files import deletes_replaced_files
-from covers.keys import upload_to
+from covers.keys import upload_to, variant_key
 
 from .languages import language_name, validate_language
 
@@ -28,7 +28,9 @@ class BookQuerySet(models.QuerySet["Book"]):
         "author",
         "author_slug",
         "price",
+        "cover",
         "cover_thumbnail",
+        "cover_variants",
         "thumbnail_width",
         "thumbnail_height",
         "review_count",
@@ -214,6 +216,10 @@ class Book(models.Model):
     cover_thumbnail = models.ImageField(upload_to=upload_to, blank=True, default="", editable=False)
     thumbnail_width = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     thumbnail_height = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    # The widths of the cover's AVIF/WebP variants, stored beside it under names made from its
+    # own (covers.keys.variant_key): {"avif": [160, 320], "webp": [160, 320]}. Empty ({}) until
+    # made, at upload or by `manage.py cover_variants`.
+    cover_variants = models.JSONField(default=dict, blank=True, editable=False)
     creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="books")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -280,6 +286,30 @@ class Book(models.Model):
 
     def get_author_url(self) -> str:
         return reverse("author_detail", args=[self.author_slug or slug_of_author(self.author)])
+
+    def cover_sources(self) -> list[dict[str, str]]:
+        """The <source> elements of the cover's <picture>: [{"type": "image/avif", "srcset":
+        "/media/covers/…-w160.avif 160w, …"}, …], best format first; [] without variants."""
+        name = self.cover.name
+        if not name or not self.cover_variants:
+            return []
+        storage = self.cover.storage
+        cover_url = storage.url(name)
+        filename = name.rsplit("/", 1)[-1]
+        # The variants sit beside the cover: unless the storage signs each URL, theirs are
+        # the cover's with the file name changed, without asking the storage again.
+        prefix = cover_url[: -len(filename)] if cover_url.endswith(filename) else None
+        sources = []
+        for extension, widths in self.cover_variants.items():
+            if not widths:
+                continue
+            candidates = []
+            for width in widths:
+                key = variant_key(name, width, extension)
+                url = prefix + key.rsplit("/", 1)[-1] if prefix is not None else storage.url(key)
+                candidates.append(f"{url} {width}w")
+            sources.append({"type": f"image/{extension}", "srcset": ", ".join(candidates)})
+        return sources
 
     def is_editable_by(self, user: AbstractBaseUser | AnonymousUser) -> bool:
         """The ownership rule, written once: only the member who added a book may change it."""

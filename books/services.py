@@ -7,12 +7,13 @@ import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.core.files.storage import Storage
 from django.db import DatabaseError, router, transaction
 from django.db.models import QuerySet
 
 from accounts.models import CustomUser
-from covers import ProcessedCover
+from covers import ProcessedCover, keys
 from covers.files import (
     StoredCover,
     delete_quietly,
@@ -27,7 +28,7 @@ from .signals import bulk_writes
 
 # Written by Review writes only (BookQuerySet.recompute_review_stats), never by an edit.
 NEVER_EDITED = frozenset({"id", "created_at", *Book.REVIEW_STAT_FIELDS})
-COVER_FIELDS = frozenset({"cover", "cover_thumbnail", "thumbnail_width", "thumbnail_height"})
+COVER_FIELDS = frozenset({"cover", "cover_thumbnail", "cover_variants", "thumbnail_width", "thumbnail_height"})
 
 
 def book_save(
@@ -268,6 +269,7 @@ def _lock_and_read_cover_names(book: Book, using: str) -> tuple[str, str]:
 
 def _delete_after_commit(storage: Storage, names: Iterable[str], using: str) -> None:
     names = [name for name in names if name]
+    names += [variant for name in names for variant in keys.variant_keys(name, settings.COVER_VARIANT_WIDTHS)]
     if names:
         transaction.on_commit(functools.partial(delete_quietly, storage, names), using=using)
 
@@ -277,3 +279,4 @@ def _set_cover_fields(book: Book, stored: StoredCover | None) -> None:
     book.cover_thumbnail.name = stored.thumbnail_name if stored else ""
     book.thumbnail_width = stored.cover.thumbnail.width if stored else None
     book.thumbnail_height = stored.cover.thumbnail.height if stored else None
+    book.cover_variants = stored.cover.variant_widths if stored else {}

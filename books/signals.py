@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from . import cache
@@ -43,17 +44,37 @@ def keep_review_stats_current(sender: type[Review], instance: Review, origin: An
 
 @receiver(post_save, sender=Book)
 @receiver(post_delete, sender=Book)
-@receiver(post_save, sender=Review)
-@receiver(post_delete, sender=Review)
 @receiver(post_delete, sender=settings.AUTH_USER_MODEL)
 def retire_cached_pages(sender: Any, **kwargs: Any) -> None:
-    """Any write a page shows makes every server render afresh, once the write is visible.
+    """A book or member written makes every server render every page afresh, once the write
+    is visible.
 
     On commit, not now: a version bumped before the commit would let another server cache
     the old rows again under the new version.
     """
     if not _bulk.get():
         transaction.on_commit(cache.bump_catalogue_version)
+
+
+@receiver(pre_save, sender=Review)
+def remember_the_reviews_old_book(sender: type[Review], instance: Review, **kwargs: Any) -> None:
+    """An edit that moves a review (the admin can) changes its old book's page too."""
+    if not instance._state.adding and instance.pk is not None:
+        using = kwargs.get("using") or "default"
+        old = Review.objects.using(using).filter(pk=instance.pk).values_list("book_id", flat=True).first()
+        instance._old_book_id = old  # type: ignore[attr-defined]  # read by retire_the_reviews_pages
+
+
+@receiver(post_save, sender=Review)
+@receiver(post_delete, sender=Review)
+def retire_the_reviews_pages(sender: type[Review], instance: Review, origin: Any = None, **kwargs: Any) -> None:
+    """A review written retires the pages that show it: its book's own pages, and the lists,
+    home and member pages (ratings, counts, member reviews); other books' pages stay cached."""
+    deleting_books = isinstance(origin, Book) or (isinstance(origin, QuerySet) and origin.model is Book)
+    if _bulk.get() or deleting_books:
+        return  # a bulk service retires once; a book's delete retires everything
+    books = {instance.book_id, getattr(instance, "_old_book_id", None)}
+    transaction.on_commit(functools.partial(cache.bump_reviews_version, books))
 
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL)

@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Any
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -41,6 +41,28 @@ def _counter_unreachable(*args: Any, **kwargs: Any) -> int:
     raise ValueError("the cache is unreachable")  # as incr does for a missing key
 
 
+class ReusedClientRedisCacheClient(RedisCacheClient):
+    """Django's client, keeping one redis-py client per connection pool.
+
+    Django makes a new `redis.Redis` for every cache call, and its constructor builds a
+    table of ~170 response callbacks: about a fifth of a page-cache hit's Redis time. A
+    client is only the pool plus that table, safe to share between threads; the pool
+    itself starts afresh in a forked child (redis-py checks the pid).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, Any] = {}
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        base: Any = self  # RedisCacheClient's private members are not in django-stubs
+        pool = base._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = base._client(connection_pool=pool)
+        return client
+
+
 class ResilientRedisCache(RedisCache):
     """RedisCache whose outages are misses; `ping()` still tells the truth to /readyz."""
 
@@ -48,6 +70,7 @@ class ResilientRedisCache(RedisCache):
         options = dict(params.get("OPTIONS", {}))
         self.down_for = float(options.pop("down_for", 5))
         super().__init__(server, {**params, "OPTIONS": options})
+        self._class = ReusedClientRedisCacheClient
         self._down_until = 0.0
         self._lock = threading.Lock()
 

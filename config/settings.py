@@ -87,7 +87,7 @@ MIDDLEWARE = [
     # Before anything reads a body (the CSRF check does): oversized bodies never reach disk.
     "config.limits.RequestBodyLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "config.csp.CachedPolicyCSPMiddleware",  # django-csp's, its header built once
     "allauth.account.middleware.AccountMiddleware",
     "books.cache.AnonymousPageCacheMiddleware",
 ]
@@ -301,6 +301,9 @@ COVER_MAX_EDGE = env.int("COVER_MAX_EDGE", default=2400)
 # A cover smaller than this on its short side cannot be shown sharp even as a thumbnail.
 COVER_MIN_EDGE = env.int("COVER_MIN_EDGE", default=100)
 COVER_THUMBNAIL_SIZE = (240, 360)
+# Widths of the AVIF/WebP variants made of each cover (covers.pipeline.make_variants) for
+# srcset: a phone's card (52 CSS px at DPR 3) and book page (104 px), up to a desktop's at 2x.
+COVER_VARIANT_WIDTHS = (160, 320, 480, 720)
 # Covers decoded at once per process (covers.pipeline), and how long an upload waits for a
 # slot before it is refused as "busy". Memory ceiling ~ concurrency x the per-image peak.
 COVER_PROCESSING_CONCURRENCY = env.int("COVER_PROCESSING_CONCURRENCY", default=2)

@@ -13,6 +13,7 @@ class CoversConfig(AppConfig):
         from . import deletes
 
         cleanup_pre_delete.connect(deletes.defer_cleanup_delete, dispatch_uid="covers.deletes")
+        cleanup_pre_delete.connect(deletes.delete_variants, dispatch_uid="covers.deletes.variants")
 
         checks.register(storage_checks.check_storage_configuration, checks.Tags.files)
         checks.register(storage_checks.check_media_on_shared_storage, checks.Tags.files, deploy=True)

@@ -16,6 +16,8 @@ from typing import Any
 from django.conf import settings
 from django.core.files.storage import Storage
 
+from . import keys
+
 logger = logging.getLogger(__name__)
 
 QUEUE_SIZE = 1000
@@ -100,3 +102,24 @@ def defer_cleanup_delete(sender: Any, file: Any, **kwargs: Any) -> None:
     """
     if settings.COVER_DELETES_IN_BACKGROUND and not isinstance(file.storage, _DeletesLater):
         file.storage = _DeletesLater(file.storage)
+
+
+def delete_variants(sender: Any, file: Any, instance: Any = None, **kwargs: Any) -> None:
+    """django-cleanup's `cleanup_pre_delete` receiver, after `defer_cleanup_delete`: a cover's
+    width variants go with it, queued like the cover itself (or deleted now).
+
+    Their names come from the cover's (covers.keys.variant_keys). A deleted row still says
+    which it had (`cover_variants`); a replaced cover's row now describes the new one, so
+    every configured width in every variant format is deleted: deleting a name that was
+    never written is harmless on local disk and on S3."""
+    name = file.name or ""
+    recorded = getattr(instance, "__dict__", {}).get("cover_variants")
+    if isinstance(recorded, dict) and getattr(getattr(instance, "cover", None), "name", None) == name:
+        names = [keys.variant_key(name, width, extension) for extension, widths in recorded.items() for width in widths]
+    else:
+        names = keys.variant_keys(name, settings.COVER_VARIANT_WIDTHS)
+    for variant in names:
+        try:
+            file.storage.delete(variant)
+        except Exception as exc:
+            logger.error("Could not delete %s: %s: %s; media_audit will find it", variant, type(exc).__name__, exc)

@@ -15,7 +15,7 @@ from django.db import connections, transaction
 from django_cleanup import cleanup
 
 from . import keys
-from .pipeline import ProcessedCover
+from .pipeline import EncodedImage, ProcessedCover
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +35,11 @@ class StoredCover:
     cover: ProcessedCover
     image_name: str
     thumbnail_name: str
+    variant_names: tuple[str, ...] = ()
 
     @property
-    def names(self) -> tuple[str, str]:
-        return (self.image_name, self.thumbnail_name)
+    def names(self) -> tuple[str, ...]:
+        return (self.image_name, self.thumbnail_name, *self.variant_names)
 
 
 def deletes_replaced_files(model: ModelClass) -> ModelClass:
@@ -48,15 +49,23 @@ def deletes_replaced_files(model: ModelClass) -> ModelClass:
 
 
 def store_cover(storage: Storage, cover: ProcessedCover) -> StoredCover:
-    """Store the image and its thumbnail under fresh keys; on failure nothing stays stored."""
+    """Store the image, its thumbnail and its variants under fresh keys; on failure nothing
+    stays stored."""
     token = keys.new_token()
+    image_key = keys.cover_key(token, cover.image.extension)
+    files = [(image_key, cover.image), (keys.thumbnail_key(token, cover.thumbnail.extension), cover.thumbnail)]
+    files += [(keys.variant_key(image_key, variant.width, variant.extension), variant) for variant in cover.variants]
+    stored = store_files(storage, files)
+    return StoredCover(cover, stored[0], stored[1], tuple(stored[2:]))
+
+
+def store_files(storage: Storage, files: Iterable[tuple[str, EncodedImage]]) -> list[str]:
+    """Save each encoded image under its key; on failure delete those saved and raise
+    CoverStorageError."""
     stored: list[str] = []
     key = None
     try:
-        for key, encoded in (
-            (keys.cover_key(token, cover.image.extension), cover.image),
-            (keys.thumbnail_key(token, cover.thumbnail.extension), cover.thumbnail),
-        ):
+        for key, encoded in files:
             content = ContentFile(encoded.data)
             # The type the pipeline detected and wrote, not a guess from the extension.
             content.content_type = encoded.content_type  # type: ignore[attr-defined]
@@ -66,7 +75,7 @@ def store_cover(storage: Storage, cover: ProcessedCover) -> StoredCover:
         logger.error("Cover storage failed while saving %s: %s: %s", key, type(exc).__name__, exc, exc_info=True)
         delete_quietly(storage, stored)
         raise CoverStorageError(STORAGE_UNAVAILABLE) from exc
-    return StoredCover(cover, stored[0], stored[1])
+    return stored
 
 
 def delete_unless_committed(storage: Storage, names: Iterable[str], *, using: str | None = None) -> weakref.finalize:

@@ -17,10 +17,13 @@ class Gunicorn:
 
     With `production=True` it runs with config/gunicorn.conf.py, bound through GUNICORN_BIND,
     as `make serve` does; otherwise with gunicorn's defaults and `workers` sync workers.
+    `app` is another WSGI application to serve the same way (bench/yardstick).
     Returns once the server answers HTTP (with `host` as the Host header).
     """
 
-    def __init__(self, env, log_path, *, workers=1, production=False, host="127.0.0.1", timeout=60):
+    def __init__(
+        self, env, log_path, *, workers=1, production=False, host="127.0.0.1", timeout=60, app="config.wsgi:application"
+    ):
         self.log_path = Path(log_path)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -36,7 +39,7 @@ class Gunicorn:
             arguments = ["--bind", bind, "--workers", str(workers)]
         self._log = open(self.log_path, "w")  # noqa: SIM115 - closed by stop()
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [sys.executable, "-m", "gunicorn", *arguments, "config.wsgi:application"],
+            [sys.executable, "-m", "gunicorn", *arguments, app],
             cwd=ROOT,
             env=env,
             stdout=self._log,

@@ -1,6 +1,8 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from covers.keys import variant_key
+from covers.pipeline import VARIANT_FORMATS
 from tests.factories import BookFactory, ReviewFactory, UserFactory, cover_upload
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +63,11 @@ def test_admin_sets_a_cover_through_the_upload_pipeline(admin_client, s3_storage
     book.refresh_from_db()
     assert book.cover.name.startswith("covers/")
     assert book.thumbnail_width and book.thumbnail_height
-    assert s3_storage.stored_keys() == sorted([book.cover.name, book.cover_thumbnail.name])
+    variants = [
+        variant_key(book.cover.name, width, ext) for ext, widths in book.cover_variants.items() for width in widths
+    ]
+    assert len(variants) == 3 * len(VARIANT_FORMATS)  # 160, 320 and 480 px of a 600 px cover
+    assert s3_storage.stored_keys() == sorted([book.cover.name, book.cover_thumbnail.name, *variants])
 
 
 def test_admin_refuses_a_file_that_is_not_an_image(admin_client):

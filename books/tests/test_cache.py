@@ -394,3 +394,74 @@ def test_a_member_page_shows_a_new_or_deleted_review_on_the_next_request(
         review.delete()
     page = client.get(url).content.decode()
     assert "Quietly devastating." not in page and "0 reviews written" in page
+
+
+# --- A review retires only the pages that show it ------------------------------------------
+
+
+def test_a_review_retires_its_books_page_and_the_lists_but_not_other_books_pages(two_servers):
+    (server_a, server_b), env = two_servers
+    manage(
+        env,
+        "shell",
+        "-c",
+        "from accounts.models import CustomUser; from books.models import Book; "
+        "Book.objects.create(title='Wild Seed', author='Octavia E. Butler', price=8, "
+        "creator=CustomUser.objects.get(username='carol'))",
+        check=True,
+    )
+    listing = requests.get(f"{server_b}/books/", timeout=10).text
+    urls = re.findall(r'href="(/books/[0-9a-f-]{36}/)"', listing)
+    reviewed, other = urls[0], next(url for url in urls if url != urls[0])
+    for _ in range(2):  # both books' pages and the list cached on B
+        for path in (reviewed, other, "/books/"):
+            warm = requests.get(f"{server_b}{path}", timeout=10)
+            assert path == reviewed or "Prescient" not in warm.text
+    assert warm.headers.get("X-Page-Cache") == "hit"
+
+    member = sign_in(server_a)
+    posted = member.post(
+        f"{server_a}{reviewed}review/",
+        data={"review": "Prescient and hard to put down.", "rating": "5", **_csrf(member)},
+        timeout=10,
+    )
+    assert posted.status_code == 200
+
+    on_b = requests.get(f"{server_b}{reviewed}", timeout=10)
+    assert on_b.headers.get("X-Page-Cache") != "hit" and "Prescient and hard to put down." in on_b.text
+    listed = requests.get(f"{server_b}/books/", timeout=10)
+    assert listed.headers.get("X-Page-Cache") != "hit" and "(1 review)" in listed.text
+    untouched = requests.get(f"{server_b}{other}", timeout=10)
+    assert untouched.headers.get("X-Page-Cache") == "hit", "another book's page was retired by the review"
+    assert "No reviews yet" in untouched.text
+
+    # An edit of that other book still retires its page on every server at once.
+    manage(
+        env,
+        "shell",
+        "-c",
+        "from books.models import Book; b = Book.objects.get(review_count=0); b.price = 12; b.save()",
+        check=True,
+    )
+    for server in (server_a, server_b):
+        assert "$12.00" in requests.get(f"{server}{other}", timeout=10).text
+
+
+def _csrf(session):
+    return {"csrfmiddlewaretoken": session.cookies["csrftoken"]}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_review_moved_to_another_book_retires_both_books_pages(client, caching, member):
+    first, second = BookFactory(title="Dawn"), BookFactory(title="Imago")
+    review = ReviewFactory(book=first, author=member, review="Moved along.")
+    for _ in range(2):
+        for book in (first, second):
+            client.get(book.get_absolute_url())
+    assert is_hit(client.get(second.get_absolute_url()))
+
+    review.book = second
+    review.save()
+
+    assert "Moved along." not in client.get(first.get_absolute_url()).content.decode()
+    assert "Moved along." in client.get(second.get_absolute_url()).content.decode()

@@ -7,6 +7,8 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count
 
 from books.models import Book, Review
+from covers.keys import variant_key
+from covers.pipeline import VARIANT_FORMATS
 
 pytestmark = pytest.mark.django_db
 
@@ -66,8 +68,16 @@ def test_each_book_gets_its_own_stored_cover_and_thumbnail(_media_root):
 def test_seed_demo_fills_the_bucket_through_the_configured_storage(s3_storage):
     seed("--books", "3", "--reviews", "5", "--covers", "1")
     stored = {name for book in Book.objects.all() for name in (book.cover.name, book.cover_thumbnail.name)}
-    assert set(s3_storage.stored_keys()) == stored
+    # ...and each cover's width variants beside it (600 px demo covers: 160, 320 and 480 px).
+    variants = {
+        variant_key(book.cover.name, width, extension)
+        for book in Book.objects.all()
+        for extension, widths in book.cover_variants.items()
+        for width in widths
+    }
+    assert set(s3_storage.stored_keys()) == stored | variants
     assert len(stored) == 6
+    assert len(variants) == 3 * 3 * len(VARIANT_FORMATS)
 
 
 def test_reset_removes_earlier_demo_books_and_files_but_keeps_members_books(

@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from books.forms import BookForm
 from books.models import Book
+from covers import keys
 from covers.tests import images
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,9 @@ def test_refused_new_cover_leaves_the_book_its_current_cover_and_files(member_cl
     assert (book.cover.name, book.cover_thumbnail.name, book.thumbnail_width, book.thumbnail_height) == before
     assert default_storage.exists(book.cover.name) and default_storage.exists(book.cover_thumbnail.name)
     stored = sorted(str(path.relative_to(_media_root)) for path in _media_root.rglob("*") if path.is_file())
-    assert stored == sorted(before[:2])
+    # The current cover, its thumbnail and its width variants: nothing of the refused upload.
+    assert [name for name in stored if not keys.variant_stem(name)] == sorted(before[:2])
+    assert {keys.variant_stem(name) for name in stored} - {None} == {book.cover.name.rsplit(".", 1)[0]}
 
 
 def test_cover_help_text_states_the_configured_limits(settings):

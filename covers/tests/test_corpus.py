@@ -22,6 +22,7 @@ from PIL import Image
 
 from books.models import Book
 from covers import process_cover
+from covers.keys import variant_key
 from covers.pipeline import CONTENT_TYPES
 from covers.tests import images
 from covers.validation import DAMAGED, EMPTY, NOT_AN_IMAGE
@@ -417,7 +418,18 @@ def test_create_view_stores_clean_cover_under_server_chosen_keys(case, member_cl
     assert [book.cover.name, book.cover_thumbnail.name] != ["", ""]
     for key in (book.cover.name, book.cover_thumbnail.name):
         assert_key_is_chosen_by_the_server(case, key)
-    assert len(stored_files(_media_root)) == 2
+    # The cover, its thumbnail and the width variants the row lists (named after the cover):
+    # nothing else, and no variant carries metadata either.
+    variants = [
+        variant_key(book.cover.name, width, extension)
+        for extension, widths in book.cover_variants.items()
+        for width in widths
+    ]
+    stored = [str(path.relative_to(_media_root)) for path in stored_files(_media_root)]
+    assert sorted(stored) == sorted([book.cover.name, book.cover_thumbnail.name, *variants])
+    for name in variants:
+        with default_storage.open(name) as file, Image.open(file) as variant:
+            assert not variant.info.get("exif") and not variant.info.get("xmp") and not variant.info.get("icc_profile")
     with default_storage.open(book.cover.name) as cover, default_storage.open(book.cover_thumbnail.name) as thumb:
         cover_data, thumbnail_data = cover.read(), thumb.read()
     assert_stored_cover_is_clean(case, cover_data, thumbnail_data)
@@ -445,8 +457,15 @@ def test_s3_bucket_holds_only_the_clean_rewritten_cover(case, s3_storage, member
     assert response.status_code == 302
     book = Book.objects.get()
     keys = s3_storage.stored_keys()
-    assert keys == sorted([book.cover.name, book.cover_thumbnail.name])
+    variants = {
+        variant_key(book.cover.name, width, extension): f"image/{extension}"
+        for extension, widths in book.cover_variants.items()
+        for width in widths
+    }
+    assert keys == sorted([book.cover.name, book.cover_thumbnail.name, *variants])
     for key in keys:
-        assert_key_is_chosen_by_the_server(case, key)
-        assert s3_storage.head(key)["ContentType"] == CONTENT_TYPES[case.stored_as]
+        # A variant's key is the cover's, with its width and format: chosen by the server too.
+        if key not in variants:
+            assert_key_is_chosen_by_the_server(case, key)
+        assert s3_storage.head(key)["ContentType"] == variants.get(key, CONTENT_TYPES[case.stored_as])
     assert_stored_cover_is_clean(case, s3_storage.read(book.cover.name), s3_storage.read(book.cover_thumbnail.name))

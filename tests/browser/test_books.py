@@ -2,6 +2,7 @@
 
 import re
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -37,6 +38,11 @@ def card(page, title):
     return page.locator("article.book-card").filter(has=page.get_by_role("link", name=title, exact=True))
 
 
+def current_src(image):
+    """The URL the browser chose from the <picture>'s sources (or the <img> src)."""
+    return image.evaluate("img => img.currentSrc")
+
+
 def test_member_adds_book_with_cover_and_sees_it_load_on_detail_and_list(
     page, site, alice, page_problems, screenshot, tmp_path
 ):
@@ -51,7 +57,8 @@ def test_member_adds_book_with_cover_and_sees_it_load_on_detail_and_list(
     cover = cover_on_detail(page)
     assert cover.get_attribute("src").startswith(site.s3.server.endpoint_url), "the cover is served from S3"
     assert image_natural_width(cover) > 0, "the cover image did not load"
-    assert len(site.s3.stored_keys()) == 2, "the cover and its thumbnail are in the bucket"
+    assert urlsplit(current_src(cover)).path.endswith("-w160.avif"), "the browser took the AVIF variant"
+    assert len(site.s3.stored_keys()) == 4, "the cover, its thumbnail and its 160 px AVIF and WebP are in the bucket"
     screenshot("detail")
 
     navigation(page).get_by_role("link", name="Books", exact=True).click()
@@ -94,9 +101,12 @@ def test_creator_replaces_cover_then_reviews_with_keyboard_rating_and_finds_book
     expect(page.get_by_text("The second Earthseed novel")).to_be_visible()
     cover = cover_on_detail(page)
     assert cover.get_attribute("src") != first_cover_src
-    assert image_natural_width(cover) == 400
+    # 272 CSS px at DPR 1: the 320 px AVIF variant of the 400 px cover (whose naturalWidth is
+    # then 272: srcset's w descriptors scale it to the slot).
+    assert image_natural_width(cover) == 272
+    assert urlsplit(current_src(cover)).path.endswith("-w320.avif")
     new_keys = site.s3.stored_keys()
-    assert len(new_keys) == 2 and not set(new_keys) & set(first_keys), "the replaced cover was removed from S3"
+    assert len(new_keys) == 6 and not set(new_keys) & set(first_keys), "the replaced cover was removed from S3"
 
     # The rating chosen by keyboard only: Tab into the radio group, arrows to 4 stars, Enter to send.
     review_text = field(page, "Your review")
@@ -327,7 +337,7 @@ def test_creator_deletes_book_only_after_the_confirmation_page(page, site, alice
     book = Book.objects.get(title="Wild Seed")
     ReviewFactory(book=book, rating=3)
     book.refresh_review_stats()
-    assert len(site.s3.stored_keys()) == 2
+    assert len(site.s3.stored_keys()) == 4  # cover, thumbnail, 160 px AVIF and WebP
 
     page.get_by_role("link", name="Delete").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Delete “Wild Seed”?")
@@ -346,5 +356,5 @@ def test_creator_deletes_book_only_after_the_confirmation_page(page, site, alice
     screenshot("after-delete")
     assert not Book.objects.filter(pk=book.pk).exists()
     assert not Review.objects.exists()
-    assert site.s3.stored_keys() == [], "the cover and thumbnail were removed from S3"
+    assert site.s3.stored_keys() == [], "the cover, its thumbnail and its variants were removed from S3"
     page_problems.assert_none()

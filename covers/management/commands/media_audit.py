@@ -1,7 +1,8 @@
 """Compare stored cover files with the database.
 
 Lists orphans (stored under covers/ but used by no book) and rows whose cover or thumbnail
-file is missing. A dry run unless --delete-orphans is given; exits with status 1 when it
+file is missing. A cover's width variants (covers/<token>-w320.avif) are used while their
+cover is. A dry run unless --delete-orphans is given; exits with status 1 when it
 finds a problem, so cron or a monitoring job can alert on it.
 """
 
@@ -21,6 +22,7 @@ from django.db.models import FileField
 from django.utils import timezone
 from tqdm import tqdm
 
+from covers import keys
 from covers.keys import COVER_PREFIX, INCOMING_PREFIX
 from covers.listing import StoredFile, cover_fields, iter_stored_files
 
@@ -88,15 +90,18 @@ class Command(BaseCommand):
             for pk, name in rows.iterator(chunk_size=2000):
                 used[name] = label.format(pk=pk)
 
+        used_stems = {name.rsplit(".", 1)[0] for name in used}
         cutoff = timezone.now() - older_than
         found, orphans, recent = set(), [], []
-        listed = 0
+        listed = variants = 0
         # Direct uploads nobody finalized (covers/incoming.py) are orphans too once past the grace period.
         listing = chain.from_iterable(iter_stored_files(storage, p, page_size) for p in (COVER_PREFIX, INCOMING_PREFIX))
         for stored in tqdm(listing, desc="Listing", unit=" files", **progress):
             listed += 1
             if stored.name in used:
                 found.add(stored.name)
+            elif keys.variant_stem(stored.name) in used_stems:
+                variants += 1
             elif stored.modified <= cutoff:
                 orphans.append(stored)
             else:
@@ -119,8 +124,9 @@ class Command(BaseCommand):
         if delete_orphans and orphans:
             deleted, failed = self.delete(storage, fields, orphans, progress)
 
+        of_covers = f" and {variants} width variants of their covers" if variants else ""
         summary = (
-            f"{listed} files listed, {len(used)} used by books: {len(orphans)} orphans older than "
+            f"{listed} files listed, {len(used)} used by books{of_covers}: {len(orphans)} orphans older than "
             f"{options_duration(older_than)}, {len(recent)} younger, {len(missing)} missing files."
         )
         if delete_orphans:
@@ -141,11 +147,14 @@ class Command(BaseCommand):
                 # Checked again just before deleting: a row may have been restored or
                 # written since the snapshot. A used file is never deleted.
                 now_used: set[str] = set()
+                stems = {stem for name in names if (stem := keys.variant_stem(name))}
+                candidates = names + [cover for stem in stems for cover in keys.cover_candidates(stem)]
                 for field in fields:
-                    rows = field.model._default_manager.filter(**{f"{field.name}__in": names})
+                    rows = field.model._default_manager.filter(**{f"{field.name}__in": candidates})
                     now_used.update(rows.values_list(field.name, flat=True))
+                now_stems = {name.rsplit(".", 1)[0] for name in now_used}
                 for name in names:
-                    if name in now_used:
+                    if name in now_used or keys.variant_stem(name) in now_stems:
                         self.stdout.write(f"kept {name}: a book uses it now")
                     else:
                         try:

@@ -1,0 +1,179 @@
+"""Readers under a trickle of reviews: read throughput and page-cache hit ratio with members
+posting 0, 1 and 10 reviews a second (`make bench-mixed`; issue 17, item 3).
+
+Seeds PostgreSQL at BENCH_MIXED_BOOKS (default 10,000) books like `make bench`, starts two
+gunicorn servers (2 sync workers each, the same database and Redis), and for each write rate
+runs, for BENCH_MIXED_SECONDS (default 15): one wrk per server, anonymous readers cycling
+through the first 20 list pages and 400 book pages (a list page for every 4 book pages), and
+one writer thread posting reviews at the rate, alternating servers, to random books among
+those the readers read. Prints requests per second and the share of X-Page-Cache hits for
+each rate, and both as a ratio of the read-only run.
+"""
+
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import run  # noqa: E402 - needs the path above
+from tests.servers import Gunicorn, sign_in  # noqa: E402
+
+BOOKS = int(os.environ.get("BENCH_MIXED_BOOKS", "10000"))
+SECONDS = int(os.environ.get("BENCH_MIXED_SECONDS", "15"))
+WRITERS = 4
+RATES = [float(rate) for rate in os.environ.get("BENCH_MIXED_RATES", "0,1,10").split(",")]
+
+# wrk: each thread walks the path list; the hits are counted per thread and summed in done().
+LUA = """
+local paths = {}
+for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
+local threads = {}
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  counter = id * 37
+  hits = 0
+  responses = 0
+end
+function request()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter %% #paths) + 1])
+end
+function response(status, headers, body)
+  responses = responses + 1
+  if headers["X-Page-Cache"] == "hit" then hits = hits + 1 end
+end
+function done(summary, latency, requests)
+  local h, r = 0, 0
+  for _, thread in ipairs(threads) do
+    h = h + thread:get("hits")
+    r = r + thread:get("responses")
+  end
+  io.write(string.format("HITS %%d %%d\\n", h, r))
+end
+"""
+
+
+def reader_paths(base):
+    pages = [f"/books/?page={n}" for n in range(1, 21)]
+    books = []
+    for page in pages:
+        books += re.findall(r'href="(/books/[0-9a-f-]{36}/)"', requests.get(base + page, timeout=30).text)
+    books = list(dict.fromkeys(books))[:400]
+    mixed = []
+    for index, book in enumerate(books):
+        mixed.append(book)
+        if index % 4 == 3:
+            mixed.append(pages[(index // 4) % len(pages)])
+    return mixed, books
+
+
+def wrk(url, script, seconds):
+    args = ["wrk", "-t1", "-c4", f"-d{seconds}s", "--timeout", "10s", "-s", str(script), url]
+    output = subprocess.run(args, check=True, capture_output=True, text=True).stdout  # noqa: S603
+    hits, responses = (int(n) for n in re.search(r"HITS (\d+) (\d+)", output).groups())
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]), hits, responses
+
+
+def writer(sessions, books, rate, stop, posted, seed):
+    rng = random.Random(seed)
+    interval = 1 / rate
+    next_at = time.monotonic()
+    while not stop.is_set():
+        session, base = sessions[(posted[0] + seed) % len(sessions)]
+        response = session.post(
+            f"{base}{rng.choice(books)}review/",
+            data={"review": "A mixed-load review.", "rating": str(rng.randint(1, 5)), **_csrf(session)},
+            timeout=30,
+        )
+        if response.status_code == 200:
+            posted[0] += 1
+        else:
+            posted[1] += 1
+        next_at += interval
+        stop.wait(max(0.0, next_at - time.monotonic()))
+
+
+def _csrf(session):
+    return {"csrfmiddlewaretoken": session.cookies["csrftoken"]}
+
+
+def main():
+    workdir = Path(tempfile.mkdtemp(prefix="bookstore-mixed-"))
+    servers = []
+    try:
+        env = run.base_env(run.fresh_database("postgresql", workdir), workdir)
+        run.seed(env, "postgresql", BOOKS, min(5 * BOOKS, run.MAX_REVIEWS))
+        for name in ("a", "b"):
+            servers.append(Gunicorn(env, workdir / f"gunicorn-{name}.log", workers=int(run.WORKERS)))
+        paths, books = reader_paths(servers[0].url)
+        (workdir / "paths.txt").write_text("\n".join(paths) + "\n")
+        script = workdir / "readers.lua"
+        script.write_text(LUA % {"paths": workdir / "paths.txt"})
+        sessions = [(sign_in(server.url, run.MEMBER, run.PASSWORD, timeout=30), server.url) for server in servers]
+        for server in servers:  # every page cached on both servers before the first row
+            with requests.Session() as warm:
+                for path in paths:
+                    warm.get(server.url + path, timeout=30)
+        rows = []
+        for rate in RATES:
+            stop, posted = threading.Event(), [0, 0]
+            # Several writers, so that a slow post (the machine is shared) does not lower the rate.
+            writers = [
+                threading.Thread(target=writer, args=(sessions, books, rate / WRITERS, stop, posted, n), daemon=True)
+                for n in range(WRITERS if rate > 0 else 0)
+            ]
+            for thread in writers:
+                thread.start()
+            results = []
+            readers = [
+                threading.Thread(target=lambda url=server.url, out=results: out.append(wrk(url, script, SECONDS)))
+                for server in servers
+            ]
+            for reader in readers:
+                reader.start()
+            for reader in readers:
+                reader.join()
+            stop.set()
+            for thread in writers:
+                thread.join(timeout=30)
+            rps = sum(r[0] for r in results)
+            hit_ratio = sum(r[1] for r in results) / max(1, sum(r[2] for r in results))
+            rows.append((rate, rps, hit_ratio, posted[0] / SECONDS, posted[1]))
+            run.log(f"   {rate:g} reviews/s: {rps:.0f} rps, hits {hit_ratio:.0%}, posted {posted[0]}")
+        base_rps, base_hits = rows[0][1], rows[0][2]
+        print(
+            f"Mixed load: 2 gunicorn servers x {run.WORKERS} sync workers, PostgreSQL {BOOKS} books, wrk -c4 per "
+            f"server for {SECONDS} s per row; readers: 20 list pages and 400 book pages; load average at the end "
+            f"{os.getloadavg()[0]:.1f}."
+        )
+        print(
+            f"{'reviews/s':>9} {'posted/s':>9} {'read rps':>9} {'x read-only':>11} {'hit ratio':>9} {'x read-only':>11}"
+        )
+        for rate, rps, hits, posted_rate, failed in rows:
+            print(
+                f"{rate:9g} {posted_rate:9.1f} {rps:9.1f} {rps / base_rps:11.2f} {hits:9.1%} "
+                f"{hits / base_hits if base_hits else 0:11.2f}" + (f"  ({failed} posts failed)" if failed else "")
+            )
+    finally:
+        for server in servers:
+            server.stop()
+        run.drop_database("postgresql")
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
