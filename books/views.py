@@ -10,6 +10,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,6 +30,7 @@ from accounts.models import CustomUser
 from covers.files import CoverStorageError
 
 from . import cache, exporting
+from . import search as searching
 from .forms import BookForm, ImportForm, ReviewForm, looked_up_form
 from .models import Book, BookQuerySet, ImportJob, Review, Subject
 from .ratelimits import limit_writes
@@ -160,17 +162,47 @@ class BookListView(ListView):
 
     @cached_property
     def sort(self) -> str:
+        """The ?sort= value; a search is in order of relevance unless another sort is asked for."""
         sort = self.request.GET.get("sort", "")
-        return sort if sort in BookQuerySet.SORTS else BookQuerySet.DEFAULT_SORT
+        if sort in BookQuerySet.SORTS or (sort == BookQuerySet.RELEVANCE and self.search_query):
+            return sort
+        return self.default_sort
+
+    @property
+    def default_sort(self) -> str:
+        return BookQuerySet.RELEVANCE if self.search_query else BookQuerySet.DEFAULT_SORT
+
+    @cached_property
+    def matches(self) -> tuple[BookQuerySet, str, int, str]:
+        """The books found, their count label and count, and the query searched for instead
+        when nothing matched exactly ("" when the words themselves matched)."""
+        books = Book.objects.for_cards()
+        label = f"books:{self.search_query}"
+        found = books.search(self.search_query)
+        count = cache.cached_count(found, label)
+        if count or not self.search_query or connection.vendor != "postgresql":
+            return found, label, count, ""
+        similar = books.search_similar(self.search_query)
+        label = f"similar:{label}"
+        count = cache.cached_count(similar, label)
+        if not count:
+            return found, label, 0, ""
+        closest = similar.sorted_by(BookQuerySet.RELEVANCE).values_list("title", "author")[:3]
+        typed = list(dict.fromkeys(searching.fold(self.search_query).split()))
+        corrected = searching.corrected_query(typed, (f"{title} {author}" for title, author in closest))
+        return similar, label, count, corrected
 
     def get_queryset(self) -> BookQuerySet:
-        return Book.objects.for_cards().search(self.search_query).sorted_by(self.sort)
+        return self.matches[0].sorted_by(self.sort)
 
     def get_paginator(  # type: ignore[override]  # counts are labelled by search
         self, queryset: BookQuerySet, per_page: int, **kwargs: Any
     ) -> CataloguePaginator:
         # Counts differ by search only: the sort does not change how many books match.
-        return CataloguePaginator(queryset, per_page, count_label=f"books:{self.search_query}", **kwargs)
+        _, label, count, _ = self.matches
+        paginator = CataloguePaginator(queryset, per_page, count_label=label, **kwargs)
+        paginator.__dict__["count"] = count  # counted already, to choose between exact and similar
+        return paginator
 
     def paginate_queryset(self, queryset: Any, page_size: int) -> tuple[Paginator[Book], Page[Book], Any, bool]:
         """A junk page number shows the first page, one past the end the last: never a 404 or 500."""
@@ -181,11 +213,15 @@ class BookListView(ListView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         page = context["page_obj"]
+        sort_choices: tuple[tuple[str, str], ...] = SORT_CHOICES
+        if self.search_query:
+            sort_choices = ((BookQuerySet.RELEVANCE, "Relevance"), *SORT_CHOICES)
         context.update(
             cache.fragment_context(),
             search_query=self.search_query,
+            corrected_query=self.matches[3],
             sort=self.sort,
-            sort_choices=SORT_CHOICES,
+            sort_choices=sort_choices,
             page_range=page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
             # Page links keep the search and the sort; the default sort stays out of URLs.
             page_query=urlencode(self._link_params()),
@@ -196,7 +232,7 @@ class BookListView(ListView):
         params = {}
         if self.search_query:
             params["q"] = self.search_query
-        if self.sort != BookQuerySet.DEFAULT_SORT:
+        if self.sort != self.default_sort:
             params["sort"] = self.sort
         return params
 
