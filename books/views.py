@@ -31,8 +31,10 @@ from covers.files import CoverStorageError
 
 from . import cache, exporting
 from . import search as searching
+from .filters import BookFilters, subject_names
 from .forms import BookForm, ImportForm, ReviewForm, looked_up_form
-from .models import Book, BookQuerySet, ImportJob, Review, Subject
+from .languages import language_name
+from .models import EARLIEST_YEAR, Book, BookQuerySet, ImportJob, Review, Subject
 from .ratelimits import limit_writes
 from .services import book_delete, book_save, review_add, review_delete, review_edit
 
@@ -173,11 +175,20 @@ class BookListView(ListView):
         return BookQuerySet.RELEVANCE if self.search_query else BookQuerySet.DEFAULT_SORT
 
     @cached_property
+    def filters(self) -> BookFilters:
+        return BookFilters.from_query(self.request.GET)
+
+    @cached_property
+    def filter_key(self) -> str:
+        """The filters set, canonical: part of every key of this page's cached parts."""
+        return urlencode(self.filters.params())
+
+    @cached_property
     def matches(self) -> tuple[BookQuerySet, str, int, str]:
         """The books found, their count label and count, and the query searched for instead
         when nothing matched exactly ("" when the words themselves matched)."""
-        books = Book.objects.for_cards()
-        label = f"books:{self.search_query}"
+        books = self.filters.apply(Book.objects.for_cards())
+        label = f"books:{self.search_query}:{self.filter_key}"
         found = books.search(self.search_query)
         count = cache.cached_count(found, label)
         if count or not self.search_query or connection.vendor != "postgresql":
@@ -220,6 +231,12 @@ class BookListView(ListView):
             cache.fragment_context(),
             search_query=self.search_query,
             corrected_query=self.matches[3],
+            filters=self.filters,
+            filter_key=self.filter_key,
+            facets=self._facets(),
+            active_filters=self._active_filters(),
+            years=(EARLIEST_YEAR, timezone.now().year + 1),
+            default_sort=self.default_sort,
             sort=self.sort,
             sort_choices=sort_choices,
             page_range=page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
@@ -232,9 +249,31 @@ class BookListView(ListView):
         params = {}
         if self.search_query:
             params["q"] = self.search_query
+        params.update(self.filters.params())
         if self.sort != self.default_sort:
             params["sort"] = self.sort
         return params
+
+    def _facets(self) -> dict[str, list[dict[str, Any]]]:
+        books = Book.objects.for_cards().search(self.search_query)
+        return self.filters.facets(books, f"{self.search_query}:{self.filter_key}")
+
+    def _active_filters(self) -> list[dict[str, str]]:
+        """Each filter set, with the link that removes it (keeping the search and the rest)."""
+        labels = {
+            "subject": lambda v: subject_names()[v][1],
+            "language": language_name,
+            "year_min": lambda v: f"From {v}",
+            "year_max": lambda v: f"Until {v}",
+            "price_min": lambda v: f"From {v}",
+            "price_max": lambda v: f"Up to {v}",
+            "rating": lambda v: f"{v} stars & up",
+        }
+        active = []
+        for name, value in self.filters.params().items():
+            kept = {k: v for k, v in self._link_params().items() if k != name}
+            active.append({"label": labels[name](value), "remove": "?" + urlencode(kept)})
+        return active
 
 
 REVIEWS_PER_PAGE = Review.REVIEWS_PER_PAGE
