@@ -94,28 +94,13 @@ class BookQuerySet(models.QuerySet["Book"]):
             condition |= Q(isbn=isbn)
         return self.filter(condition).annotate(relevance=searching.relevance(words, isbn))
 
-    def search_similar(self, query: str | None) -> BookQuerySet:
-        """PostgreSQL only: books where each word of `query` (3 letters or more) is close to
-        a word of the text (pg_trgm's word similarity), closest first; shorter words must match."""
-        words = searching.query_words(query or "")
-        if not words:
-            return self.none()
-        condition = Q()
-        score: Any = Value(0.0)
-        for word in words:
-            if len(word) < 3:
-                condition &= Q(search_text__contains=word)
-            else:
-                condition &= Q(searching.WordSimilar(Value(word), F("search_text")))
-                score = score + searching.WordSimilarity(word, F("search_text"))
-        return self.filter(condition).annotate(relevance=score)
-
     def refresh_search_text(self) -> int:
         """Recompute `search_text` of these books (after their subjects changed): 2 queries
         and an UPDATE per 500 books."""
         books = list(self.only("id", "title", "author", "isbn", "publisher").prefetch_related("subjects"))
         for book in books:
             book.search_text = book.make_search_text(subject.name for subject in book.subjects.all())
+        SearchWord.add_words_of(book.search_text for book in books)
         return Book.objects.bulk_update(books, ["search_text"], batch_size=500) if books else 0
 
 
@@ -292,6 +277,7 @@ class Book(models.Model):
         if update_fields is not None and self.SEARCHED_FIELDS & set(update_fields):
             kwargs["update_fields"] = {*update_fields, "author_slug", "search_text"}
         super().save(*args, **kwargs)
+        SearchWord.add_words_of([self.search_text], using=kwargs.get("using"))
 
     def get_absolute_url(self) -> str:
         # A card asks twice; reverse() is a visible share of rendering 24 cards, and the
@@ -330,6 +316,37 @@ class Book(models.Model):
             count = getattr(self, f"rating_{stars}_count")
             bars.append({"stars": stars, "count": count, "percent": round(100 * count / total) if total else 0})
         return bars
+
+
+class SearchWord(models.Model):
+    """Every word of the books' search text, once: where a misspelt word finds the word it
+    meant (PostgreSQL's trigram similarity over a few thousand rows, not 100,000 books).
+    Added by every write of search_text; a word no book uses any more only costs a row."""
+
+    word = models.CharField(max_length=100, primary_key=True)
+
+    def __str__(self) -> str:
+        return self.word
+
+    @classmethod
+    def add_words_of(cls, texts: Iterable[str], using: str | None = None) -> None:
+        words = {word for text in texts for word in searching.vocabulary_words(text)}
+        if words:
+            SearchWord.objects.using(using).bulk_create(
+                [SearchWord(word=word) for word in words], ignore_conflicts=True
+            )
+
+    @classmethod
+    def closest(cls, word: str) -> str:
+        """The known word most similar to `word` (pg_trgm's `%` and similarity()), or ""."""
+        closest = (
+            cls.objects.filter(searching.Similar(F("word"), Value(word)))
+            .annotate(score=searching.Similarity(F("word"), Value(word)))
+            .order_by("-score", "word")
+            .values_list("word", flat=True)
+            .first()
+        )
+        return closest or ""
 
 
 class Review(models.Model):

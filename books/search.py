@@ -126,21 +126,22 @@ def _within(position: Any, end: Any) -> Func:
     return Func(position, end, template="(%(expressions)s)", arg_joiner=" BETWEEN 1 AND ", output_field=BooleanField())
 
 
-class WordSimilar(Func):
-    """PostgreSQL's `word <% text`: some stretch of the text is trigram-similar to the word
-    (pg_trgm's word_similarity above its threshold); the GIN trigram index serves it."""
+class Similar(Func):
+    """PostgreSQL's `a % b`: trigram similarity above pg_trgm's threshold (an index serves it)."""
 
     template = "(%(expressions)s)"
-    arg_joiner = " <%% "
+    arg_joiner = " %% "
     output_field = BooleanField()
 
 
-class WordSimilarity(Func):
-    function = "word_similarity"
-    output_field: Any = None
+class Similarity(Func):
+    function = "similarity"
+    output_field = FloatField()
 
-    def __init__(self, word: str, text: Any, **extra: Any) -> None:
-        super().__init__(Value(word), text, output_field=FloatField(), **extra)
+
+def vocabulary_words(text: str) -> set[str]:
+    """The words of a search text worth correcting towards: 3 to 100 characters, not numbers."""
+    return {word for word in text.split() if 3 <= len(word) <= 100 and not word.isdigit() and word != "||"}
 
 
 def trigrams(word: str) -> set[str]:

@@ -22,7 +22,7 @@ from covers.files import (
 )
 
 from . import cache
-from .models import Book, Review, Subject, slug_of_author
+from .models import Book, Review, SearchWord, Subject, slug_of_author
 from .signals import bulk_writes
 
 # Written by Review writes only (BookQuerySet.recompute_review_stats), never by an edit.
@@ -130,6 +130,7 @@ def books_create(
             book.author_slug = slug_of_author(book.author)  # bulk_create does not call save()
             book.search_text = book.make_search_text([])  # books_set_subjects adds their subjects
         created = Book.objects.bulk_create(books)
+        SearchWord.add_words_of(book.search_text for book in created)
         transaction.on_commit(cache.bump_catalogue_version, using=using)
     return created
 

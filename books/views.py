@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
@@ -12,10 +13,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.utils.html import format_html
@@ -34,7 +36,7 @@ from . import search as searching
 from .filters import BookFilters, subject_names
 from .forms import BookForm, ImportForm, ReviewForm, looked_up_form
 from .languages import language_name
-from .models import EARLIEST_YEAR, Book, BookQuerySet, ImportJob, Review, Subject
+from .models import EARLIEST_YEAR, Book, BookQuerySet, ImportJob, Review, SearchWord, Subject
 from .ratelimits import limit_writes
 from .services import book_delete, book_save, review_add, review_delete, review_edit
 
@@ -193,15 +195,25 @@ class BookListView(ListView):
         count = cache.cached_count(found, label)
         if count or not self.search_query or connection.vendor != "postgresql":
             return found, label, count, ""
-        similar = books.search_similar(self.search_query)
-        label = f"similar:{label}"
+        typed = list(dict.fromkeys(searching.fold(self.search_query).split()))
+        meant = [self._meant(word) for word in typed]
+        if meant == typed:
+            return found, label, 0, ""
+        similar = books.search(" ".join(meant))
+        label = f"books:{' '.join(meant)}:{self.filter_key}"
         count = cache.cached_count(similar, label)
         if not count:
             return found, label, 0, ""
         closest = similar.sorted_by(BookQuerySet.RELEVANCE).values_list("title", "author")[:3]
-        typed = list(dict.fromkeys(searching.fold(self.search_query).split()))
-        corrected = searching.corrected_query(typed, (f"{title} {author}" for title, author in closest))
+        corrected = searching.corrected_query(meant, (f"{title} {author}" for title, author in closest))
         return similar, label, count, corrected
+
+    @staticmethod
+    def _meant(word: str) -> str:
+        """The word itself when some book has it (or it is too short to guess), else the closest known word."""
+        if len(word) < 3 or SearchWord.objects.filter(word__contains=word).exists():
+            return word
+        return SearchWord.closest(word) or word
 
     def get_queryset(self) -> BookQuerySet:
         return self.matches[0].sorted_by(self.sort)
@@ -260,7 +272,7 @@ class BookListView(ListView):
 
     def _active_filters(self) -> list[dict[str, str]]:
         """Each filter set, with the link that removes it (keeping the search and the rest)."""
-        labels = {
+        labels: dict[str, Callable[[str], str]] = {
             "subject": lambda v: subject_names()[v][1],
             "language": language_name,
             "year_min": lambda v: f"From {v}",
@@ -575,3 +587,34 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
     _staff_only(request)
     job = get_object_or_404(ImportJob.objects.defer("data"), pk=pk, creator=request.user.pk)
     return render(request, "books/import_job.html", {"job": job})
+
+
+SUGGESTIONS = 8
+
+
+@require_http_methods(["GET"])
+def book_suggest(request: HttpRequest) -> JsonResponse:
+    """Up to 8 books for what is typed in the search box (static/js/search-suggest.js): the
+    same search as the list, by relevance; cached per catalogue version and folded query."""
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:SEARCH_MAX_LENGTH]
+    words = searching.query_words(query)
+    if not words and not searching.query_isbn(query):
+        books: list[dict[str, Any]] = []
+    else:
+        books = cache.cached_value(f"suggest:{' '.join(words)}:{searching.query_isbn(query)}", lambda: _suggest(query))
+    response = JsonResponse({"query": query, "books": books})
+    patch_cache_control(response, public=True, max_age=60)
+    return response
+
+
+def _suggest(query: str) -> list[dict[str, Any]]:
+    found = Book.objects.only("id", "title", "author", "cover_thumbnail").search(query).sorted_by("relevance")
+    return [
+        {
+            "title": book.title,
+            "author": book.author,
+            "url": book.get_absolute_url(),
+            "thumbnail": book.cover_thumbnail.url if book.cover_thumbnail else None,
+        }
+        for book in found[:SUGGESTIONS]
+    ]

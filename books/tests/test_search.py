@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connection
+from django.db.models import F, Value
 from django.urls import reverse
 
 from books.models import Book
@@ -91,8 +92,18 @@ def test_search_sql_uses_the_trigram_index_of_the_folded_text(catalogue, query):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="similar words are a PostgreSQL feature")
-def test_similar_word_search_uses_the_trigram_index(catalogue):
-    queryset = Book.objects.for_cards().search_similar("darknes").sorted_by("relevance")
+def test_the_closest_known_word_is_found_through_the_trigram_index(catalogue):
+    from books.models import SearchWord
+    from books.search import Similar, Similarity
+
+    # A real vocabulary's size, so that the planner weighs the index as it would in production.
+    SearchWord.objects.bulk_create([SearchWord(word=f"w{n:05d}x{n * 7919 % 10007}") for n in range(5000)])
+    queryset = (
+        SearchWord.objects.filter(Similar(F("word"), Value("darknes")))
+        .annotate(score=Similarity(F("word"), Value("darknes")))
+        .order_by("-score")
+    )
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-    assert "book_search_text_trgm_idx" in queryset.explain()
+        cursor.execute("ANALYZE books_searchword")
+    assert "searchword_trgm_idx" in queryset.explain()
+    assert SearchWord.closest("darknes") == "darkness"
