@@ -607,8 +607,21 @@ def book_suggest(request: HttpRequest) -> JsonResponse:
     return response
 
 
+SUGGESTION_CANDIDATES = 200
+
+
 def _suggest(query: str) -> list[dict[str, Any]]:
-    found = Book.objects.only("id", "title", "author", "cover_thumbnail").search(query).sorted_by("relevance")
+    # Ranked among the 200 best-rated matches only: a 3-letter prefix matches thousands of
+    # books, and ranking them all costs ten times the 15 ms a keystroke may take. The
+    # candidates walk the rating index and stop early when matches are common; rare words
+    # take the trigram index instead.
+    matches = Book.objects.search(query).sorted_by("rating").values("pk")[:SUGGESTION_CANDIDATES]
+    found = (
+        Book.objects.only("id", "title", "author", "cover_thumbnail")
+        .filter(pk__in=matches)
+        .search(query)
+        .sorted_by("relevance")
+    )
     return [
         {
             "title": book.title,
