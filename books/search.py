@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import BooleanField, Case, F, FloatField, Func, IntegerField, Q, TextField, Value, When
+from django.db.models import BooleanField, Case, FloatField, Func, IntegerField, Q, Value, When
 from django.db.models.functions import StrIndex
 
 from .isbn import normalize_isbn
@@ -105,12 +105,12 @@ def relevance(words: list[str], isbn: str = "") -> Any:
     author, 1 elsewhere; the book whose ISBN the query is comes above all."""
     title_end = StrIndex("search_text", Value(TITLE_END))
     author_end = StrIndex("search_text", Value(AUTHOR_END))
-    padded = Func(F("search_text"), template="(' ' || %(expressions)s)", output_field=TextField())
     score: Any = Value(0)
     for word in words:
         position = StrIndex("search_text", Value(word))
         score = score + Case(
-            When(_within(StrIndex(padded, Value(" " + word)), title_end), then=4),
+            When(_equals(position, Value(1)), then=4),  # the title's first word
+            When(_within(StrIndex("search_text", Value(" " + word)), title_end), then=4),
             When(_within(position, title_end), then=3),
             When(_within(position, author_end), then=2),
             default=1,
@@ -119,6 +119,10 @@ def relevance(words: list[str], isbn: str = "") -> Any:
     if isbn:
         score = score + Case(When(isbn=isbn, then=100), default=0, output_field=IntegerField())
     return score
+
+
+def _equals(left: Any, right: Any) -> Func:
+    return Func(left, right, template="(%(expressions)s)", arg_joiner=" = ", output_field=BooleanField())
 
 
 def _within(position: Any, end: Any) -> Func:
