@@ -4,7 +4,7 @@ cache key all use; junk values fall away. And the counts per offered value (face
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -38,13 +38,6 @@ def _price(value: str) -> Decimal | None:
     return price if price.is_finite() and 0 <= price <= MAX_PRICE else None
 
 
-def subject_names() -> dict[str, tuple[int, str]]:
-    """Every subject's slug -> (id, name), cached per catalogue version."""
-    return cache.cached_value(
-        "subjects", lambda: {slug: (pk, name) for pk, slug, name in Subject.objects.values_list("pk", "slug", "name")}
-    )
-
-
 @dataclass(frozen=True)
 class BookFilters:
     subject: str = ""
@@ -54,13 +47,14 @@ class BookFilters:
     price_min: Decimal | None = None
     price_max: Decimal | None = None
     rating: int | None = None
+    subject_name: str = field(default="", compare=False)  # shown, not a parameter
 
     @classmethod
     def from_query(cls, query: QueryDict) -> BookFilters:
         """The filters a query string asks for; anything unknown or malformed is left out."""
         subject = query.get("subject", "")[:100]
-        if subject and subject not in subject_names():
-            subject = ""
+        subject_name = Subject.objects.filter(slug=subject).values_list("name", flat=True).first() if subject else None
+        subject = subject if subject_name else ""
         language = query.get("language", "").strip().lower()[:3]
         try:
             validate_language(language)
@@ -74,11 +68,11 @@ class BookFilters:
             price_min, price_max = price_max, price_min
         rating_text = query.get("rating", "")
         rating = int(rating_text) if rating_text in {str(r) for r in RATINGS} else None
-        return cls(subject, language, year_min, year_max, price_min, price_max, rating)
+        return cls(subject, language, year_min, year_max, price_min, price_max, rating, subject_name or "")
 
     def params(self) -> dict[str, str]:
         """The filters set, as canonical query parameters (in a fixed order)."""
-        values = {field.name: getattr(self, field.name) for field in fields(self)}
+        values = {each.name: getattr(self, each.name) for each in fields(self) if each.name != "subject_name"}
         return {name: str(value) for name, value in values.items() if value not in ("", None)}
 
     def __bool__(self) -> bool:
@@ -88,7 +82,7 @@ class BookFilters:
         """These filters on `books` (all but `without`, for that filter's own counts)."""
         condition = Q()
         if self.subject and without != "subject":
-            condition &= Q(subjects=subject_names()[self.subject][0])
+            condition &= Q(subjects__slug=self.subject)
         if self.language and without != "language":
             condition &= Q(language=self.language)
         if self.year_min is not None:

@@ -33,7 +33,7 @@ from covers.files import CoverStorageError
 
 from . import cache, exporting
 from . import search as searching
-from .filters import BookFilters, subject_names
+from .filters import BookFilters
 from .forms import BookForm, ImportForm, ReviewForm, looked_up_form
 from .languages import language_name
 from .models import EARLIEST_YEAR, Book, BookQuerySet, ImportJob, Review, SearchWord, Subject
@@ -273,7 +273,7 @@ class BookListView(ListView):
     def _active_filters(self) -> list[dict[str, str]]:
         """Each filter set, with the link that removes it (keeping the search and the rest)."""
         labels: dict[str, Callable[[str], str]] = {
-            "subject": lambda v: subject_names()[v][1],
+            "subject": lambda v: self.filters.subject_name,
             "language": language_name,
             "year_min": lambda v: f"From {v}",
             "year_max": lambda v: f"Until {v}",
@@ -595,13 +595,11 @@ SUGGESTIONS = 8
 @require_http_methods(["GET"])
 def book_suggest(request: HttpRequest) -> JsonResponse:
     """Up to 8 books for what is typed in the search box (static/js/search-suggest.js): the
-    same search as the list, by relevance; cached per catalogue version and folded query."""
+    same search as the list, by relevance. Not stored server-side (each keystroke would be a
+    cache entry); the browser keeps an answer for a minute."""
     query = request.GET.get("q", "").replace("\x00", "").strip()[:SEARCH_MAX_LENGTH]
-    words = searching.query_words(query)
-    if not words and not searching.query_isbn(query):
-        books: list[dict[str, Any]] = []
-    else:
-        books = cache.cached_value(f"suggest:{' '.join(words)}:{searching.query_isbn(query)}", lambda: _suggest(query))
+    found = searching.query_words(query) or searching.query_isbn(query)
+    books = _suggest(query) if found else []
     response = JsonResponse({"query": query, "books": books})
     patch_cache_control(response, public=True, max_age=60)
     return response
