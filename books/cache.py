@@ -215,6 +215,19 @@ def cached_count(queryset: QuerySet[Any], label: str) -> int:
     return count
 
 
+def cached_value(label: str, compute: Callable[[], Any]) -> Any:
+    """`compute()`, cached under the catalogue version when caching is on (facet counts)."""
+    if not enabled():
+        return compute()
+    key = f"value:{catalogue_version()}:{_digest(label)}"
+    value = page_cache().get(key)
+    if value is None:
+        value = compute()
+        if _may_store_anything():
+            page_cache().set(key, value, timeout=page_timeout() or None)
+    return value
+
+
 def _may_use_cache(request: HttpRequest) -> bool:
     """Only requests that cannot be personal: GET, no session (so anonymous), no messages."""
     return (
@@ -234,8 +247,8 @@ def _page_number(request: HttpRequest) -> int | None:
     return number if 1 <= number <= settings.BOOKSTORE_PAGE_CACHE_MAX_PAGE else None
 
 
-def _list_query(request: HttpRequest) -> tuple[str, str, int | None]:
-    """The search, sort and page number a list URL shows, as the view reads them.
+def _list_query(request: HttpRequest) -> tuple[str, str, int | None, str]:
+    """The search, sort, page number and filters a list URL shows, as the view reads them.
 
     Anything else in the query string changes nothing on the page, so it is no part of the
     key: junk parameters are served the canonical page.
@@ -243,7 +256,7 @@ def _list_query(request: HttpRequest) -> tuple[str, str, int | None]:
     from .views import BookListView  # the view's own reading of q and sort, not a copy
 
     view = BookListView(request=request)
-    return view.search_query, view.sort, _page_number(request)
+    return view.search_query, view.sort, _page_number(request), view.filter_key
 
 
 def _query_key(request: HttpRequest, url_name: str) -> str | None:
@@ -251,8 +264,9 @@ def _query_key(request: HttpRequest, url_name: str) -> str | None:
     from .views import review_sort
 
     if url_name == "book_list":
-        search, sort, number = _list_query(request)
-        return None if number is None else urlencode({"q": search, "sort": sort, "page": str(number)})
+        search, sort, number, filters = _list_query(request)
+        key = urlencode({"q": search, "sort": sort, "page": str(number)})
+        return None if number is None else f"{key}&{filters}"
     if url_name == "book_detail":  # a page of the book's reviews, in one of their orders
         number = _page_number(request)
         return None if number is None else urlencode({"sort": review_sort(request), "page": str(number)})
@@ -347,6 +361,8 @@ class AnonymousPageCacheMiddleware:
                 request._page_cache_hit = True  # type: ignore[attr-defined]  # read back in __call__
                 return response
             request._page_cache_key = key  # type: ignore[attr-defined]  # read back in __call__
-        if url_name == "book_list" and _list_query(request)[0] and not _admit_search(version) and state is not None:
+        # A search or a filter combination is one of unboundedly many: each counts towards the budget.
+        searched = url_name == "book_list" and any(_list_query(request)[::3])
+        if searched and not _admit_search(version) and state is not None:
             state["store"] = False
         return None

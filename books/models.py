@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -10,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connections, models, transaction
 from django.db.models import Aggregate, Avg, Count, Exists, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce, Lower, Round
+from django.db.models.functions import Coalesce, Length, Lower, Round
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -18,7 +19,9 @@ from django.utils.text import slugify
 from covers.files import deletes_replaced_files
 from covers.keys import upload_to, variant_key
 
+from . import search as searching
 from .languages import language_name, validate_language
+from .search import UNDECOMPOSED
 
 
 class BookQuerySet(models.QuerySet["Book"]):
@@ -67,20 +70,40 @@ class BookQuerySet(models.QuerySet["Book"]):
             list(self.select_for_update().values_list("pk", flat=True))
             return self.recompute_review_stats()
 
+    RELEVANCE = "relevance"  # the order of a search: only after search() or search_similar()
+
     def sorted_by(self, sort: str) -> BookQuerySet:
         """Order by a ?sort= value; anything unknown falls back to newest first."""
+        if sort == self.RELEVANCE and "relevance" in self.query.annotations:
+            # Ties: the shorter title is the closer match ("The Hobbit" before its companion).
+            return self.order_by(F("relevance").desc(), Length("title"), "-id")
         return self.order_by(*self.SORTS.get(sort, self.SORTS[self.DEFAULT_SORT]))
 
     def search(self, query: str | None) -> BookQuerySet:
-        """Title or author contains `query`, ignoring case; an empty query matches everything.
+        """Books matching every word of `query`, in any order, in the title, author, ISBN,
+        publisher or subjects, case and accents folded; an empty query matches everything.
 
-        `icontains` compiles to `UPPER(col::text) LIKE UPPER(%s)` on PostgreSQL, which the
-        trigram GIN indexes on UPPER(title)/UPPER(author) of migration 0002 serve.
+        Each word is a `LIKE '%word%'` on the folded `search_text`, which a pg_trgm GIN index
+        serves on PostgreSQL (migration 0030). Annotates `relevance` (sorted_by("relevance")).
         """
-        query = (query or "").strip()
+        query = (query or "").replace("\x00", "").strip()
         if not query:
             return self
-        return self.filter(Q(title__icontains=query) | Q(author__icontains=query))
+        words = searching.query_words(query)
+        isbn = searching.query_isbn(query)
+        condition = searching.matches_every_word(words) if words else Q(pk__in=[])
+        if isbn:
+            condition |= Q(isbn=isbn)
+        return self.filter(condition).annotate(relevance=searching.relevance(words, isbn))
+
+    def refresh_search_text(self) -> int:
+        """Recompute `search_text` of these books (after their subjects changed): 2 queries
+        and an UPDATE per 500 books."""
+        books = list(self.only("id", "title", "author", "isbn", "publisher").prefetch_related("subjects"))
+        for book in books:
+            book.search_text = book.make_search_text(subject.name for subject in book.subjects.all())
+        SearchWord.add_words_of(book.search_text for book in books)
+        return Book.objects.bulk_update(books, ["search_text"], batch_size=500) if books else 0
 
 
 RATING_STARS = (5, 4, 3, 2, 1)  # the distribution's bars, best first
@@ -131,30 +154,9 @@ def review_stats_expressions(vendor: str = "postgresql") -> dict[str, Any]:
     }
 
 
-# Latin letters that Unicode does not decompose, so slugify() would drop them ("Stanisław").
-_UNDECOMPOSED = str.maketrans(
-    {
-        "ł": "l",
-        "Ł": "L",
-        "ø": "o",
-        "Ø": "O",
-        "đ": "d",
-        "Đ": "D",
-        "ß": "ss",
-        "æ": "ae",
-        "Æ": "AE",
-        "œ": "oe",
-        "Œ": "OE",
-        "þ": "th",
-        "Þ": "Th",
-        "ı": "i",
-    }
-)
-
-
 def slug_of_author(author: str) -> str:
     """The `/authors/<slug>/` of an author's name: ASCII where the name has a transliteration."""
-    author = author.translate(_UNDECOMPOSED)
+    author = author.translate(UNDECOMPOSED)
     return slugify(author)[:200] or slugify(author, allow_unicode=True)[:200] or "unknown"
 
 
@@ -189,7 +191,7 @@ class Subject(models.Model):
 
     @staticmethod
     def slug_for(name: str) -> str:
-        name = name.translate(_UNDECOMPOSED)
+        name = name.translate(UNDECOMPOSED)
         return slugify(name)[:100] or slugify(name, allow_unicode=True)[:100]
 
 
@@ -211,6 +213,9 @@ class Book(models.Model):
     subjects = models.ManyToManyField(Subject, blank=True, related_name="books")
     # Kept from `author` by save() and the bulk services: the author's page is an index walk.
     author_slug = models.CharField(max_length=200, blank=True, default="", editable=False)
+    # Kept by save(), the bulk services and subject changes (books.search.shadow_text): what
+    # search matches, folded the same way on both databases.
+    search_text = models.TextField(blank=True, default="", editable=False)
     cover = models.ImageField(upload_to=upload_to, blank=True, default="")
     # Made from the cover by covers.pipeline; stored beside it and removed with it.
     cover_thumbnail = models.ImageField(upload_to=upload_to, blank=True, default="", editable=False)
@@ -268,9 +273,17 @@ class Book(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    SEARCHED_FIELDS = frozenset({"title", "author", "isbn", "publisher"})
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.author_slug = slug_of_author(self.author)
+        subjects = [] if self._state.adding else list(self.subjects.values_list("name", flat=True))
+        self.search_text = self.make_search_text(subjects)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and self.SEARCHED_FIELDS & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "author_slug", "search_text"}
         super().save(*args, **kwargs)
+        SearchWord.add_words_of([self.search_text], using=kwargs.get("using"))
 
     def get_absolute_url(self) -> str:
         # A card asks twice; reverse() is a visible share of rendering 24 cards, and the
@@ -279,6 +292,11 @@ class Book(models.Model):
         if url is None:
             url = self.__dict__["_absolute_url"] = reverse("book_detail", args=[str(self.id)])
         return url
+
+    def make_search_text(self, subjects: Iterable[str]) -> str:
+        return searching.shadow_text(
+            title=self.title, author=self.author, isbn=self.isbn, publisher=self.publisher, subjects=subjects
+        )
 
     @property
     def language_name(self) -> str:
@@ -328,6 +346,37 @@ class Book(models.Model):
             count = getattr(self, f"rating_{stars}_count")
             bars.append({"stars": stars, "count": count, "percent": round(100 * count / total) if total else 0})
         return bars
+
+
+class SearchWord(models.Model):
+    """Every word of the books' search text, once: where a misspelt word finds the word it
+    meant (PostgreSQL's trigram similarity over a few thousand rows, not 100,000 books).
+    Added by every write of search_text; a word no book uses any more only costs a row."""
+
+    word = models.CharField(max_length=100, primary_key=True)
+
+    def __str__(self) -> str:
+        return self.word
+
+    @classmethod
+    def add_words_of(cls, texts: Iterable[str], using: str | None = None) -> None:
+        words = {word for text in texts for word in searching.vocabulary_words(text)}
+        if words:
+            SearchWord.objects.using(using).bulk_create(
+                [SearchWord(word=word) for word in words], ignore_conflicts=True
+            )
+
+    @classmethod
+    def closest(cls, word: str) -> str:
+        """The known word most similar to `word` (pg_trgm's `%` and similarity()), or ""."""
+        closest = (
+            cls.objects.filter(searching.Similar(F("word"), Value(word)))
+            .annotate(score=searching.Similarity(F("word"), Value(word)))
+            .order_by("-score", "word")
+            .values_list("word", flat=True)
+            .first()
+        )
+        return closest or ""
 
 
 class Review(models.Model):

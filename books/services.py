@@ -23,7 +23,7 @@ from covers.files import (
 )
 
 from . import cache
-from .models import Book, Review, Subject, slug_of_author
+from .models import Book, Review, SearchWord, Subject, slug_of_author
 from .signals import bulk_writes
 
 # Written by Review writes only (BookQuerySet.recompute_review_stats), never by an edit.
@@ -129,7 +129,9 @@ def books_create(
         for book, item in zip(books, stored, strict=True):
             _set_cover_fields(book, item)
             book.author_slug = slug_of_author(book.author)  # bulk_create does not call save()
+            book.search_text = book.make_search_text([])  # books_set_subjects adds their subjects
         created = Book.objects.bulk_create(books)
+        SearchWord.add_words_of(book.search_text for book in created)
         transaction.on_commit(cache.bump_catalogue_version, using=using)
     return created
 
@@ -141,6 +143,8 @@ def books_update(*, books: Sequence[Book], fields: Sequence[str]) -> int:
         for book in books:
             book.author_slug = slug_of_author(book.author)
         updated = Book.objects.bulk_update(books, fields, batch_size=500)
+        if Book.SEARCHED_FIELDS & set(fields):
+            Book.objects.filter(pk__in=[book.pk for book in books]).refresh_search_text()
         transaction.on_commit(cache.bump_catalogue_version)
     return updated
 
@@ -160,6 +164,7 @@ def books_set_subjects(*, subjects: Mapping[Book, Sequence[str]]) -> None:
             if slug in by_slug
         }
         Through.objects.bulk_create([Through(book_id=book_id, subject_id=subject_id) for book_id, subject_id in links])
+        Book.objects.filter(pk__in=[book.pk for book in subjects]).refresh_search_text()
         transaction.on_commit(cache.bump_catalogue_version)
 
 

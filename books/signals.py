@@ -12,11 +12,11 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from . import cache
-from .models import Book, Review
+from .models import Book, Review, Subject
 
 # Set by the bulk services only (books.services), which recompute and retire once.
 _bulk = contextvars.ContextVar("books_bulk_writes", default=False)
@@ -83,3 +83,24 @@ def retire_cached_pages_on_rename(sender: Any, created: bool = False, update_fie
     if _bulk.get() or created or (update_fields is not None and set(update_fields) <= {"last_login"}):
         return
     transaction.on_commit(cache.bump_catalogue_version)
+
+
+@receiver(m2m_changed, sender=Book.subjects.through)
+def keep_search_text_current(
+    sender: Any, instance: Any, action: str, reverse: bool, pk_set: Any = None, **kwargs: Any
+) -> None:
+    """A book is found by its subjects' names: whichever way they change (the form, the admin)."""
+    if _bulk.get() or action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if not reverse:
+        Book.objects.filter(pk=instance.pk).refresh_search_text()
+    elif pk_set:
+        Book.objects.filter(pk__in=pk_set).refresh_search_text()
+    transaction.on_commit(cache.bump_catalogue_version)
+
+
+@receiver(post_save, sender=Subject)
+def keep_search_text_current_on_rename(sender: Any, instance: Subject, created: bool = False, **kwargs: Any) -> None:
+    if not created and not _bulk.get():
+        instance.books.all().refresh_search_text()
+        transaction.on_commit(cache.bump_catalogue_version)

@@ -6,6 +6,7 @@ from .feeds import BookReviewsFeed, NewBooksFeed
 
 urlpatterns = [
     path("", cacheable_for_anonymous(views.BookListView.as_view()), name="book_list"),
+    path("suggest/", views.book_suggest, name="book_suggest"),
     path("create/", views.BookCreateView.as_view(), name="book_create"),
     path("import/", views.import_start, name="import_start"),
     path("import/<int:pk>/", views.import_job, name="import_job"),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
@@ -10,11 +11,13 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.utils.html import format_html
@@ -31,8 +34,11 @@ from accounts.models import CustomUser
 from covers.files import CoverStorageError
 
 from . import cache, exporting
+from . import search as searching
+from .filters import BookFilters
 from .forms import BookForm, ImportForm, ReviewForm, looked_up_form
-from .models import Book, BookQuerySet, ImportJob, Review, Subject
+from .languages import language_name
+from .models import EARLIEST_YEAR, Book, BookQuerySet, ImportJob, Review, SearchWord, Subject
 from .ratelimits import limit_writes
 from .services import book_delete, book_save, review_add, review_delete, review_edit
 
@@ -165,17 +171,66 @@ class BookListView(ListView):
 
     @cached_property
     def sort(self) -> str:
+        """The ?sort= value; a search is in order of relevance unless another sort is asked for."""
         sort = self.request.GET.get("sort", "")
-        return sort if sort in BookQuerySet.SORTS else BookQuerySet.DEFAULT_SORT
+        if sort in BookQuerySet.SORTS or (sort == BookQuerySet.RELEVANCE and self.search_query):
+            return sort
+        return self.default_sort
+
+    @property
+    def default_sort(self) -> str:
+        return BookQuerySet.RELEVANCE if self.search_query else BookQuerySet.DEFAULT_SORT
+
+    @cached_property
+    def filters(self) -> BookFilters:
+        return BookFilters.from_query(self.request.GET)
+
+    @cached_property
+    def filter_key(self) -> str:
+        """The filters set, canonical: part of every key of this page's cached parts."""
+        return urlencode(self.filters.params())
+
+    @cached_property
+    def matches(self) -> tuple[BookQuerySet, str, int, str]:
+        """The books found, their count label and count, and the query searched for instead
+        when nothing matched exactly ("" when the words themselves matched)."""
+        books = self.filters.apply(Book.objects.for_cards())
+        label = f"books:{self.search_query}:{self.filter_key}"
+        found = books.search(self.search_query)
+        count = cache.cached_count(found, label)
+        if count or not self.search_query or connection.vendor != "postgresql":
+            return found, label, count, ""
+        typed = list(dict.fromkeys(searching.fold(self.search_query).split()))
+        meant = [self._meant(word) for word in typed]
+        if meant == typed:
+            return found, label, 0, ""
+        similar = books.search(" ".join(meant))
+        label = f"books:{' '.join(meant)}:{self.filter_key}"
+        count = cache.cached_count(similar, label)
+        if not count:
+            return found, label, 0, ""
+        closest = similar.sorted_by(BookQuerySet.RELEVANCE).values_list("title", "author")[:3]
+        corrected = searching.corrected_query(meant, (f"{title} {author}" for title, author in closest))
+        return similar, label, count, corrected
+
+    @staticmethod
+    def _meant(word: str) -> str:
+        """The word itself when some book has it (or it is too short to guess), else the closest known word."""
+        if len(word) < 3 or SearchWord.objects.filter(word__contains=word).exists():
+            return word
+        return SearchWord.closest(word) or word
 
     def get_queryset(self) -> BookQuerySet:
-        return Book.objects.for_cards().search(self.search_query).sorted_by(self.sort)
+        return self.matches[0].sorted_by(self.sort)
 
     def get_paginator(  # type: ignore[override]  # counts are labelled by search
         self, queryset: BookQuerySet, per_page: int, **kwargs: Any
     ) -> CataloguePaginator:
         # Counts differ by search only: the sort does not change how many books match.
-        return CataloguePaginator(queryset, per_page, count_label=f"books:{self.search_query}", **kwargs)
+        _, label, count, _ = self.matches
+        paginator = CataloguePaginator(queryset, per_page, count_label=label, **kwargs)
+        paginator.__dict__["count"] = count  # counted already, to choose between exact and similar
+        return paginator
 
     def paginate_queryset(self, queryset: Any, page_size: int) -> tuple[Paginator[Book], Page[Book], Any, bool]:
         """A junk page number shows the first page, one past the end the last: never a 404 or 500."""
@@ -186,11 +241,21 @@ class BookListView(ListView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         page = context["page_obj"]
+        sort_choices: tuple[tuple[str, Any], ...] = SORT_CHOICES
+        if self.search_query:
+            sort_choices = ((BookQuerySet.RELEVANCE, _("Relevance")), *SORT_CHOICES)
         context.update(
             cache.fragment_context(),
             search_query=self.search_query,
+            corrected_query=self.matches[3],
+            filters=self.filters,
+            filter_key=self.filter_key,
+            facets=self._facets(),
+            active_filters=self._active_filters(),
+            years=(EARLIEST_YEAR, timezone.now().year + 1),
+            default_sort=self.default_sort,
             sort=self.sort,
-            sort_choices=SORT_CHOICES,
+            sort_choices=sort_choices,
             page_range=page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
             # Page links keep the search and the sort; the default sort stays out of URLs.
             page_query=urlencode(self._link_params()),
@@ -201,9 +266,31 @@ class BookListView(ListView):
         params = {}
         if self.search_query:
             params["q"] = self.search_query
-        if self.sort != BookQuerySet.DEFAULT_SORT:
+        params.update(self.filters.params())
+        if self.sort != self.default_sort:
             params["sort"] = self.sort
         return params
+
+    def _facets(self) -> dict[str, list[dict[str, Any]]]:
+        books = Book.objects.for_cards().search(self.search_query)
+        return self.filters.facets(books, f"{self.search_query}:{self.filter_key}")
+
+    def _active_filters(self) -> list[dict[str, str]]:
+        """Each filter set, with the link that removes it (keeping the search and the rest)."""
+        labels: dict[str, Callable[[str], str]] = {
+            "subject": lambda v: self.filters.subject_name,
+            "language": language_name,
+            "year_min": lambda v: f"From {v}",
+            "year_max": lambda v: f"Until {v}",
+            "price_min": lambda v: f"From {v}",
+            "price_max": lambda v: f"Up to {v}",
+            "rating": lambda v: f"{v} stars & up",
+        }
+        active = []
+        for name, value in self.filters.params().items():
+            kept = {k: v for k, v in self._link_params().items() if k != name}
+            active.append({"label": labels[name](value), "remove": "?" + urlencode(kept)})
+        return active
 
 
 REVIEWS_PER_PAGE = Review.REVIEWS_PER_PAGE
@@ -505,3 +592,45 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
     _staff_only(request)
     job = get_object_or_404(ImportJob.objects.defer("data"), pk=pk, creator=request.user.pk)
     return render(request, "books/import_job.html", {"job": job})
+
+
+SUGGESTIONS = 8
+
+
+@require_http_methods(["GET"])
+def book_suggest(request: HttpRequest) -> JsonResponse:
+    """Up to 8 books for what is typed in the search box (static/js/search-suggest.js): the
+    same search as the list, by relevance. Not stored server-side (each keystroke would be a
+    cache entry); the browser keeps an answer for a minute."""
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:SEARCH_MAX_LENGTH]
+    found = searching.query_words(query) or searching.query_isbn(query)
+    books = _suggest(query) if found else []
+    response = JsonResponse({"query": query, "books": books})
+    patch_cache_control(response, public=True, max_age=60)
+    return response
+
+
+SUGGESTION_CANDIDATES = 200
+
+
+def _suggest(query: str) -> list[dict[str, Any]]:
+    # Ranked among the 200 best-rated matches only: a 3-letter prefix matches thousands of
+    # books, and ranking them all costs ten times the 15 ms a keystroke may take. The
+    # candidates walk the rating index and stop early when matches are common; rare words
+    # take the trigram index instead.
+    matches = Book.objects.search(query).sorted_by("rating").values("pk")[:SUGGESTION_CANDIDATES]
+    found = (
+        Book.objects.only("id", "title", "author", "cover_thumbnail")
+        .filter(pk__in=matches)
+        .search(query)
+        .sorted_by("relevance")
+    )
+    return [
+        {
+            "title": book.title,
+            "author": book.author,
+            "url": book.get_absolute_url(),
+            "thumbnail": book.cover_thumbnail.url if book.cover_thumbnail else None,
+        }
+        for book in found[:SUGGESTIONS]
+    ]

@@ -40,6 +40,9 @@ def junk_url(rng, detail_url):
             f"{LIST}?page={token}",
             f"{LIST}?page={rng.randint(21, 10**9)}",
             f"{LIST}?page=-{rng.randint(0, 10**6)}",
+            f"{LIST}?subject={token}",
+            f"{LIST}?language=9{token}&rating={token}",
+            f"{LIST}?year_min=x{token}&price_max=-{rng.randint(1, 10**6)}",
             f"/?{token}={token}",
             f"{detail_url}?ref={token}",
         ]
@@ -79,6 +82,21 @@ def test_search_sort_and_page_are_keyed_as_the_view_reads_them(client, redis_pag
         assert again.get("X-Page-Cache") == "hit", params
     # A different search is a different page.
     assert client.get(LIST, {"q": "Dune", "sort": "price"}).get("X-Page-Cache") != "hit"
+
+
+@pytest.mark.django_db
+def test_filters_are_keyed_in_their_canonical_form(client, redis_page_cache, member):
+    from books.models import Book
+    from books.services import book_save
+
+    book_save(book=Book(title="Dune", author="Frank Herbert", price=9, language="en"), creator=member, subjects=["SF"])
+    first = client.get(LIST, {"q": "dune", "language": "en", "subject": "sf", "price_max": "10"})
+    assert first.get("X-Page-Cache") is None
+    same = client.get(LIST, {"price_max": "10.00", "subject": "sf", "language": "EN", "q": "dune", "utm": "x"})
+    assert same.get("X-Page-Cache") == "hit"
+    assert same.content == first.content
+    other = client.get(LIST, {"q": "dune", "language": "en", "subject": "sf", "price_max": "11"})
+    assert other.get("X-Page-Cache") is None
 
 
 @pytest.mark.django_db

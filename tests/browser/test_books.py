@@ -143,7 +143,7 @@ def test_creator_replaces_cover_then_reviews_with_keyboard_rating_and_finds_book
     page.evaluate("window.scrollTo(0, 0)")  # the redirect scrolled to the new review (#review-N)
     screenshot("detail-with-review")
 
-    search = navigation(page).get_by_role("searchbox", name="Search books by title or author")
+    search = navigation(page).get_by_role("combobox", name="Search books by title, author, ISBN or subject")
     search.fill("talents")
     search.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Books matching “talents”")
@@ -198,7 +198,8 @@ def test_visitor_pages_through_thirty_books(page, site, transactional_db, page_p
     screenshot("list-page-1")
 
     # From the keyboard: the first Tab offers to skip the navigation; past it comes the sort
-    # select (it applies on change, so its fallback button is hidden), then the first book.
+    # select (it applies on change, so its fallback button is hidden), the closed filters, then
+    # the first book.
     page.keyboard.press("Tab")
     skip = page.get_by_role("link", name="Skip to content")
     expect(skip).to_be_focused()
@@ -207,6 +208,8 @@ def test_visitor_pages_through_thirty_books(page, site, transactional_db, page_p
     page.keyboard.press("Tab")
     expect(page.get_by_label("Sort by")).to_be_focused()
     expect(page.get_by_role("button", name="Sort")).to_be_hidden()
+    page.keyboard.press("Tab")
+    expect(page.locator("details.filters > summary")).to_be_focused()
     page.keyboard.press("Tab")
     expect(card(page, "Solaris").get_by_role("link", name="Solaris")).to_be_focused()
     pages = page.get_by_role("navigation", name="Pages")
