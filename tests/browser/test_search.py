@@ -52,7 +52,7 @@ def test_reader_picks_a_suggestion_by_keyboard_then_searches_and_filters(page, s
     expect(cards.first).to_contain_text("Hobbit")
 
     page.get_by_text("Filters", exact=True).click()
-    page.get_by_label("Language").select_option(label="French (1)")
+    page.get_by_role("form", name="Filter books").get_by_label("Language").select_option(label="French (1)")
     page.get_by_role("button", name="Apply").click()
     page.wait_for_url("**language=fr**")
     assert "language=fr" in page.url and "q=hobbit" in page.url
