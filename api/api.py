@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import translation
 from ninja import File, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.files import UploadedFile
@@ -89,7 +90,9 @@ def rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
 def too_many_writes(request: HttpRequest, exc: ratelimits.TooManyWrites) -> HttpResponse:
     """The site's per-member limits on new books and reviews hold through the API too."""
     noun = ratelimits.NOUNS[exc.action]
-    response = error(request, 429, f"Too many new {noun}: try again in {ratelimits.in_words(exc.retry_after)}.")
+    with translation.override("en"):  # the API's messages are English
+        wait = ratelimits.in_words(exc.retry_after)
+    response = error(request, 429, f"Too many new {noun}: try again in {wait}.")
     response["Retry-After"] = str(exc.retry_after)
     return response
 

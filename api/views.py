@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -30,7 +31,15 @@ def token_list(request: HttpRequest) -> HttpResponse:
     secret = None
     if request.method == "POST" and form.is_valid():
         if tokens.count() >= MAX_TOKENS:
-            form.add_error(None, f"You have {MAX_TOKENS} tokens: revoke one first.")
+            form.add_error(
+                None,
+                ngettext(
+                    "You have %(count)d token: revoke one first.",
+                    "You have %(count)d tokens: revoke one first.",
+                    MAX_TOKENS,
+                )
+                % {"count": MAX_TOKENS},
+            )
         else:
             token, secret = AccessToken.issue(
                 member=member, name=form.cleaned_data["name"], read_only=form.cleaned_data["read_only"]
@@ -44,5 +53,5 @@ def token_list(request: HttpRequest) -> HttpResponse:
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(AccessToken.objects.active(), pk=pk, member=request.user)
     token.revoke()
-    messages.success(request, f"The token “{token.name}” was revoked.")
+    messages.success(request, gettext("The token “%(name)s” was revoked.") % {"name": token.name})
     return redirect("api_tokens")

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.utils.functional import lazy
+from django.utils.text import format_lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -21,9 +22,13 @@ MAX_SUBJECTS = 20
 COVER_ACCEPT = "image/jpeg,image/png,image/webp"
 
 
-def too_long(what: str) -> dict[str, str]:
+def too_long(what: Any) -> dict[str, Any]:
     """Django's max_length message, in words that name the field."""
-    return {"max_length": f"{what} may be at most %(limit_value)s characters long; this one has %(show_value)s."}
+    return {
+        "max_length": format_lazy(
+            _("{what} may be at most %(limit_value)s characters long; this one has %(show_value)s."), what=what
+        )
+    }
 
 
 class BookForm(forms.ModelForm):
@@ -42,18 +47,19 @@ class BookForm(forms.ModelForm):
     )
 
     # Longer than the stored ISBN-13: hyphens and spaces are welcome here.
-    isbn = forms.CharField(label="ISBN", required=False, max_length=20)
-    language = forms.ChoiceField(required=False, choices=lambda: [("", "—"), *language_choices()])
+    isbn = forms.CharField(label=_("ISBN"), required=False, max_length=20)
+    language = forms.ChoiceField(label=_("Language"), required=False, choices=lambda: [("", "—"), *language_choices()])
     subjects = forms.CharField(
         required=False,
         max_length=1000,
-        help_text="Optional. Separate subjects with commas, e.g. “Science fiction, Anthropology”.",
+        label=_("Subjects"),
+        help_text=_("Optional. Separate subjects with commas, e.g. “Science fiction, Anthropology”."),
     )
 
     openlibrary_cover = forms.BooleanField(
         required=False,
-        label="Use Open Library's cover for this ISBN",
-        help_text="Fetched when you save, unless you choose a file above.",
+        label=_("Use Open Library's cover for this ISBN"),
+        help_text=_("Fetched when you save, unless you choose a file above."),
     )
 
     class Meta:
@@ -70,16 +76,24 @@ class BookForm(forms.ModelForm):
             "language",
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
-        labels = {"title": _("Title"), "author": _("Author"), "price": _("Price"), "description": _("Description")}
+        labels = {
+            "title": _("Title"),
+            "author": _("Author"),
+            "price": _("Price"),
+            "description": _("Description"),
+            "publisher": _("Publisher"),
+            "publication_year": _("Publication year"),
+            "pages": _("Number of pages"),
+        }
         error_messages = {
-            "title": too_long("A title"),
-            "author": too_long("An author's name"),
-            "description": too_long("A description"),
+            "title": too_long(_("A title")),
+            "author": too_long(_("An author's name")),
+            "description": too_long(_("A description")),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["isbn"].help_text = "Optional. ISBN-10 or ISBN-13, with or without hyphens."
+        self.fields["isbn"].help_text = _("Optional. ISBN-10 or ISBN-13, with or without hyphens.")
         if self.instance.pk and "subjects" not in self.initial:
             self.initial["subjects"] = ", ".join(subject.name for subject in self.instance.subjects.all())
         # The current cover is the field's initial value, so the widget offers "Clear".
@@ -93,7 +107,7 @@ class BookForm(forms.ModelForm):
             existing = Book.objects.filter(isbn=isbn).exclude(pk=self.instance.pk).only("title", "author").first()
             if existing is not None:
                 raise forms.ValidationError(
-                    "This ISBN is already in the catalogue: “%(title)s” by %(author)s.",
+                    _("This ISBN is already in the catalogue: “%(title)s” by %(author)s."),
                     code="isbn_taken",
                     params={"title": existing.title, "author": existing.author},
                 )
@@ -103,9 +117,12 @@ class BookForm(forms.ModelForm):
         names = [" ".join(name.split()) for name in self.cleaned_data.get("subjects", "").split(",")]
         names = [name for name in names if name]
         if len(names) > MAX_SUBJECTS:
-            raise forms.ValidationError(f"At most {MAX_SUBJECTS} subjects, please.")
+            raise forms.ValidationError(
+                ngettext("At most %(count)d subject, please.", "At most %(count)d subjects, please.", MAX_SUBJECTS)
+                % {"count": MAX_SUBJECTS}
+            )
         if any(len(name) > 100 for name in names):
-            raise forms.ValidationError("A subject is at most 100 characters long.")
+            raise forms.ValidationError(gettext("A subject is at most 100 characters long."))
         return names
 
     def clean_cover(self) -> ProcessedCover | bool | None:
@@ -121,13 +138,15 @@ class BookForm(forms.ModelForm):
         wants_cover = cleaned.get("openlibrary_cover") and not cleaned.get("cover")
         if wants_cover and not self.errors:
             if not cleaned.get("isbn"):
-                self.add_error("openlibrary_cover", "Enter the book's ISBN to use Open Library's cover.")
+                self.add_error("openlibrary_cover", gettext("Enter the book's ISBN to use Open Library's cover."))
             else:
                 try:
                     cleaned["cover"] = openlibrary.fetch_cover(cleaned["isbn"])
                 except (openlibrary.OpenLibraryError, forms.ValidationError) as exc:
                     message = exc.messages[0] if isinstance(exc, forms.ValidationError) else str(exc)
-                    self.add_error("openlibrary_cover", f"The cover could not be used: {message}")
+                    self.add_error(
+                        "openlibrary_cover", gettext("The cover could not be used: %(reason)s") % {"reason": message}
+                    )
         return cleaned
 
     @property
@@ -169,7 +188,7 @@ class ReviewForm(forms.ModelForm):
         fields = ["review", "rating"]
         widgets = {"review": forms.Textarea(attrs={"rows": 3, "placeholder": _("What did you think?")})}
         labels = {"review": _("Your review")}
-        error_messages = {"review": too_long("A review")}
+        error_messages = {"review": too_long(_("A review"))}
 
 
 def looked_up_form(data: Any, instance: Book | None) -> tuple[BookForm, str, bool]:
@@ -185,29 +204,32 @@ def looked_up_form(data: Any, instance: Book | None) -> tuple[BookForm, str, boo
     except forms.ValidationError as exc:
         return BookForm(initial=values, instance=instance), exc.messages[0], False
     if not isbn:
-        return BookForm(initial=values, instance=instance), "Enter an ISBN to look the book up.", False
+        return BookForm(initial=values, instance=instance), gettext("Enter an ISBN to look the book up."), False
     try:
         found = openlibrary.lookup(isbn)
     except openlibrary.OpenLibraryError as exc:
         return BookForm(initial=values, instance=instance), str(exc), False
     values.update(found.form_values(), isbn=isbn, openlibrary_cover=False)
-    cover = " It has a cover: tick “Use Open Library's cover” to add it." if found.has_cover else ""
-    message = f"Filled from Open Library: please check the details, add a price and save.{cover}"
+    message = gettext("Filled from Open Library: please check the details, add a price and save.")
+    if found.has_cover:
+        message += " " + gettext("It has a cover: tick “Use Open Library's cover” to add it.")
     return BookForm(initial=values, instance=instance), message, True
 
 
 class ImportForm(forms.Form):
     file = forms.FileField(
-        label="CSV file",
-        help_text="A Goodreads export (goodreads_library_export.csv) or a Bookstore CSV, UTF-8.",
+        label=_("CSV file"),
+        help_text=_("A Goodreads export (goodreads_library_export.csv) or a Bookstore CSV, UTF-8."),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
-    dry_run = forms.BooleanField(required=False, label="Dry run: check and report, write nothing")
+    dry_run = forms.BooleanField(required=False, label=_("Dry run: check and report, write nothing"))
 
     def clean_file(self) -> tuple[str, str]:
         upload = self.cleaned_data["file"]
         try:
             text = upload.read().decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise forms.ValidationError("This file is not UTF-8 text: export it again as CSV (UTF-8).") from None
+            raise forms.ValidationError(
+                gettext("This file is not UTF-8 text: export it again as CSV (UTF-8).")
+            ) from None
         return upload.name[:200], text

@@ -15,6 +15,8 @@ from django.db.models.functions import Coalesce, Length, Lower, Round
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from covers.files import deletes_replaced_files
 from covers.keys import upload_to, variant_key
@@ -168,7 +170,7 @@ def validate_publication_year(year: int) -> None:
     latest = timezone.now().year + 1
     if year is not None and not EARLIEST_YEAR <= year <= latest:
         raise ValidationError(
-            "Enter a year between %(earliest)s and %(latest)s.",
+            gettext("Enter a year between %(earliest)s and %(latest)s."),
             code="publication_year",
             params={"earliest": EARLIEST_YEAR, "latest": latest},
         )
@@ -472,6 +474,12 @@ class ImportJob(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("import_job", args=[self.pk])
+
+    @property
+    def status_text(self) -> str:
+        """The status as the reader's language says it (the stored value stays English)."""
+        labels = {self.QUEUED: _("queued"), self.RUNNING: _("running"), self.DONE: _("done"), self.FAILED: _("failed")}
+        return str(labels.get(self.status, self.status))
 
     @property
     def percent(self) -> int:

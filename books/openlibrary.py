@@ -18,16 +18,19 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils.translation import gettext_lazy as _
 
 from covers import ProcessedCover, process_cover
 
-NOT_FOUND = "Open Library has no book with the ISBN %s. Please fill in the details yourself."
-RATE_LIMITED = (
+# Lazy: said in the reader's language when the error is shown.
+NOT_FOUND = _("Open Library has no book with the ISBN %s. Please fill in the details yourself.")
+RATE_LIMITED = _(
     "Open Library is receiving too many requests just now. Please try again in a minute, "
     "or fill in the details yourself."
 )
-UNREACHABLE = "Open Library could not be reached. Please try again later, or fill in the details yourself."
-COVER_TOO_LARGE = "Open Library's cover is larger than the site accepts."
+UNREACHABLE = _("Open Library could not be reached. Please try again later, or fill in the details yourself.")
+COVER_TOO_LARGE = _("Open Library's cover is larger than the site accepts.")
+NO_COVER = _("Open Library has no cover for this ISBN.")
 
 
 class OpenLibraryError(Exception):
@@ -163,7 +166,7 @@ def fetch_cover(isbn: str) -> ProcessedCover:
     try:
         body, content_type = _get(f"{base}/b/isbn/{isbn}-L.jpg?default=false", limit=settings.COVER_MAX_UPLOAD_BYTES)
     except _NotFound as exc:
-        raise OpenLibraryError("Open Library has no cover for this ISBN.") from exc
+        raise OpenLibraryError(NO_COVER) from exc
     return process_cover(SimpleUploadedFile(f"openlibrary-{isbn}", body, content_type=content_type))
 
 

@@ -21,12 +21,16 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 ViewFunction = Callable[..., HttpResponse]
 
 APP = "books"
 SETTINGS = {"review": "BOOKSTORE_REVIEW_RATE", "book": "BOOKSTORE_BOOK_RATE"}
-NOUNS = {"review": "reviews", "book": "books"}
+NOUNS = {"review": "reviews", "book": "books"}  # the API's English
+# The 429 page's, in the reader's language.
+PAGE_NOUNS = {"review": _("reviews"), "book": _("books")}
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,7 @@ def too_many_writes(request: HttpRequest, limited: TooManyWrites) -> HttpRespons
     response = render(
         request,
         "429.html",
-        {"noun": NOUNS[limited.action], "retry_after": limited.retry_after, "wait": in_words(limited.retry_after)},
+        {"noun": PAGE_NOUNS[limited.action], "retry_after": limited.retry_after, "wait": in_words(limited.retry_after)},
         status=429,
     )
     response["Retry-After"] = str(limited.retry_after)
@@ -112,8 +116,10 @@ def too_many_writes(request: HttpRequest, limited: TooManyWrites) -> HttpRespons
 
 def in_words(seconds: int) -> str:
     """A wait as a person says it: "45 seconds", "12 minutes", "2 hours" (rounded up)."""
-    for unit, size in (("hour", 3600), ("minute", 60)):
-        if seconds >= 2 * size or (unit == "minute" and seconds > 90):
-            count = math.ceil(seconds / size)
-            return f"{count} {unit}s"
-    return f"{seconds} second{'s' if seconds != 1 else ''}"
+    if seconds >= 2 * 3600:
+        count = math.ceil(seconds / 3600)
+        return ngettext("%(count)d hour", "%(count)d hours", count) % {"count": count}
+    if seconds > 90:
+        count = math.ceil(seconds / 60)
+        return ngettext("%(count)d minute", "%(count)d minutes", count) % {"count": count}
+    return ngettext("%(count)d second", "%(count)d seconds", seconds) % {"count": seconds}

@@ -408,7 +408,7 @@ def _post_review(request: HttpRequest, book: Book) -> HttpResponse:
         try:
             review_add(review=review)
         except Book.DoesNotExist as exc:
-            raise Http404("This book was deleted meanwhile; your review was not posted.") from exc
+            raise Http404(gettext("This book was deleted meanwhile; your review was not posted.")) from exc
         messages.success(
             request,
             format_html(gettext('Thank you, your review was posted. <a href="#review-{}">Read it</a>.'), review.pk),
@@ -517,7 +517,7 @@ def author_detail(request: HttpRequest, slug: str) -> HttpResponse:
     books = Book.objects.filter(author_slug=slug)
     first = books.only("author").order_by("created_at", "id").first()
     if first is None:
-        raise Http404("No books by this author.")
+        raise Http404(gettext("No books by this author."))
     return _book_group(request, books, {"heading": first.author, "kind": "author"})
 
 
@@ -557,13 +557,13 @@ def export_my_reviews(request: HttpRequest) -> StreamingHttpResponse:
 def export_catalogue(request: HttpRequest) -> StreamingHttpResponse:
     """Every book, with the member who added it: for staff only."""
     if not request.user.is_staff:
-        raise PermissionDenied("Only staff can export the whole catalogue.")
+        raise PermissionDenied(gettext("Only staff can export the whole catalogue."))
     return _csv_download(exporting.book_lines(Book.objects.all(), with_creator=True), "catalogue")
 
 
 def _staff_only(request: HttpRequest) -> None:
     if not request.user.is_staff:
-        raise PermissionDenied("Only staff can import books.")
+        raise PermissionDenied(gettext("Only staff can import books."))
 
 
 @login_required

@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from api.models import AccessToken
+from books.models import Book, ImportJob
+from books.services import book_save
 from tests.factories import BookFactory, ReviewFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,18 +47,31 @@ def test_the_german_catalogue_is_complete_and_compiled():
     assert not missing, f"untranslated or not compiled: {missing}"
 
 
+def english_phrases() -> set[str]:
+    """Whole sentences and phrases of the site's own catalogue, without their placeholders."""
+    english = set()
+    for msgid in msgids():
+        if msgid:
+            for part in re.split(r"%\(\w+\)[sd]|%s|\{\w+\}|<[^>]+>", msgid):
+                part = part.strip(" .,:;()–—“”")
+                if len(part) >= 12 and part not in {"Bookstore", "Authorization: Bearer …"}:  # code reads the same
+                    english.add(part)
+    return english
+
+
+def assert_german(response, english: set[str]) -> str:
+    assert response["Content-Language"] == "de"
+    text = visible_text(response.content.decode())
+    left = sorted(part for part in english if part in text)
+    assert not left, f"{response.request['PATH_INFO']} still says in English: {left}"
+    return text
+
+
 def test_main_pages_in_german_show_no_english_string_of_the_site(client, member):
     book = BookFactory(creator=member, title="Der Steppenwolf", author="Hermann Hesse", price="1234.50")
     ReviewFactory(book=book, rating=4)
     book.refresh_review_stats()
-    # Whole sentences and phrases of the site's own catalogue, without their placeholders.
-    english = set()
-    for msgid in msgids():
-        if msgid:
-            for part in re.split(r"%\(\w+\)s|<[^>]+>", msgid):
-                part = part.strip(" .,:;()–—“”")
-                if len(part) >= 12 and part not in {"Bookstore"}:
-                    english.add(part)
+    english = english_phrases()
     for url in ("/", "/books/", book.get_absolute_url(), f"/members/{member.username}/", "/about/", "/books/no-such/"):
         response = client.get(url, HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9,en;q=0.5")
         assert response["Content-Language"] == "de"
@@ -78,3 +94,52 @@ def test_the_switch_keeps_german_for_the_next_pages(client):
     assert response.status_code == 302 and response["Location"] == "/books/"
     page = client.get("/books/")
     assert '<html lang="de">' in page.content.decode() and "Alle Bücher" in page.content.decode()
+
+
+def test_staff_member_and_limit_pages_in_german_show_no_english_string_of_the_site(client, member, settings):
+    """The import pages, API tokens, author and subject pages, the export links and the 429 page."""
+    english = english_phrases()
+    member.is_staff = True
+    member.save(update_fields=["is_staff"])
+    book = book_save(
+        book=Book(title="Siddhartha", author="Hermann Hesse", price="9.00", creator=member),
+        subjects=["Science fiction"],
+    )
+    done = ImportJob.objects.create(
+        creator=member,
+        file_name="katalog.csv",
+        status=ImportJob.DONE,
+        total_rows=3,
+        processed_rows=3,
+        created_count=2,
+        skipped_count=1,
+        skipped_rows=[[3, "Ohne Preis", "—"]],
+    )
+    running = ImportJob.objects.create(
+        creator=member, file_name="mehr.csv", status=ImportJob.RUNNING, total_rows=10, processed_rows=4, dry_run=True
+    )
+    AccessToken.issue(member=member, name="Lese-App", read_only=True)
+    client.force_login(member)
+    german = "de-DE,de;q=0.9"
+    pages = {
+        reverse("import_start"): ["Bücher aus einer CSV-Datei importieren", "fertig", "Probelauf: prüfen"],
+        done.get_absolute_url(): ["Angelegt: 2, aktualisiert: 0, übersprungen: 1.", "Übersprungene Zeilen"],
+        running.get_absolute_url(): ["Import läuft: 4 von 10 Zeilen (40 %).", "(Probelauf)"],
+        reverse("api_tokens"): ["Ihre Tokens", "Nur lesen", "Nie", "Name des Tokens"],
+        reverse("author_detail", args=[book.author_slug]): ["Bücher von Hermann Hesse", "1 Buch"],
+        book.subjects.get().get_absolute_url(): ["1 Buch zu diesem Thema"],
+        f"/members/{member.username}/": ["Meine Rezensionen herunterladen (CSV)", "Bücher importieren (CSV)"],
+        "/books/create/": ["Erscheinungsjahr", "Seitenzahl", "Verlag", "Themen durch Kommas trennen"],
+    }
+    for url, expected in pages.items():
+        text = assert_german(client.get(url, HTTP_ACCEPT_LANGUAGE=german), english)
+        assert all(words in text for words in expected), (url, [words for words in expected if words not in text])
+
+    settings.BOOKSTORE_REVIEW_RATE = "1/m"
+    url = reverse("review_create", args=[book.pk])
+    client.post(url, {"review": "Schön"}, HTTP_ACCEPT_LANGUAGE=german)
+    refused = client.post(url, {"review": "Noch eine"}, HTTP_ACCEPT_LANGUAGE=german)
+    assert refused.status_code == 429
+    text = assert_german(refused, english)
+    assert "Sie haben gerade sehr viele Rezensionen veröffentlicht" in text
+    assert re.search(r"in \d+ Sekunden? wieder", text)
