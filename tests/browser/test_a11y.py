@@ -67,3 +67,38 @@ def test_a_refused_form_puts_focus_on_its_first_error_linked_from_the_summary(pa
     expect(page.locator("[data-error-summary] a").first).to_be_visible()
     focused = page.evaluate("document.activeElement.id")
     assert focused and page.locator("[data-error-summary] a").first.get_attribute("href") == f"#{focused}"
+
+
+def test_the_pages_added_since_have_no_axe_violations_at_either_size(page, context, site, transactional_db):
+    """Search with its filters and suggestions, author, subject, member, import and token pages."""
+    from books.models import Subject
+
+    alice = UserFactory(username="alice", is_staff=True)
+    novels = Subject.objects.create(name="Novels", slug="novels")
+    book = book_with_cover(alice, "The Left Hand of Darkness", (60, 80, 110), language="en")
+    book.subjects.add(novels)
+    ReviewFactory(book=book, author=alice, rating=4, review="Cold and warm at once.")
+    BookFactory(creator=alice, title="The Dispossessed", author="Ursula K. Le Guin")
+    sign_in(context, site, alice)
+    pages = [
+        "/books/?q=darkness",
+        "/books/?q=nothing+at+all",
+        book.get_author_url(),
+        novels.get_absolute_url(),
+        "/members/alice/",
+        "/books/import/",
+        "/api/tokens/",
+        "/about/",
+    ]
+    for size in ({"width": 1280, "height": 800}, {"width": 390, "height": 844}):
+        page.set_viewport_size(size)
+        for url in pages:
+            page.goto(url)
+            assert_no_axe_violations(page)
+        page.goto("/books/")
+        page.get_by_text("Filters", exact=True).click()  # the filter form, opened
+        assert_no_axe_violations(page)
+        search = page.locator("#nav-search")
+        search.fill("left")
+        expect(page.locator("#nav-search-suggestions [role=option]").first).to_be_visible()
+        assert_no_axe_violations(page)  # the suggestions listbox, open
