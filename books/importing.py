@@ -19,6 +19,8 @@ from typing import Any, TextIO
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import CustomUser
 
@@ -69,11 +71,25 @@ class ImportReport:
         return sum(1 for result in self.results if result.status == status)
 
     def summary(self) -> str:
-        verb = "Would have" if self.dry_run else "Have"
-        return (
-            f"{verb} created {self.count('created')}, updated {self.count('updated')}, "
-            f"skipped {self.count('skipped')} of {len(self.results)} rows."
-        )
+        counts = {
+            "created": self.count("created"),
+            "updated": self.count("updated"),
+            "skipped": self.count("skipped"),
+            "rows": len(self.results),
+        }
+        if self.dry_run:
+            text = ngettext(
+                "Would have created %(created)s, updated %(updated)s, skipped %(skipped)s of %(rows)s row.",
+                "Would have created %(created)s, updated %(updated)s, skipped %(skipped)s of %(rows)s rows.",
+                counts["rows"],
+            )
+        else:
+            text = ngettext(
+                "Have created %(created)s, updated %(updated)s, skipped %(skipped)s of %(rows)s row.",
+                "Have created %(created)s, updated %(updated)s, skipped %(skipped)s of %(rows)s rows.",
+                counts["rows"],
+            )
+        return text % counts
 
 
 @dataclass
@@ -98,8 +114,10 @@ def read_csv(stream: TextIO) -> tuple[str, Iterator[dict[str, str]]]:
     if {"title", "author"} <= header:
         return "bookstore", reader
     raise ImportFileError(
-        "This is not a Goodreads export nor a Bookstore CSV: the first line should name the "
-        "columns (Goodreads: Title, Author, ISBN13, …; Bookstore: title, author, isbn, price, …)."
+        _(
+            "This is not a Goodreads export nor a Bookstore CSV: the first line should name the "
+            "columns (Goodreads: Title, Author, ISBN13, …; Bookstore: title, author, isbn, price, …)."
+        )
     )
 
 
@@ -153,7 +171,7 @@ def parse_row(number: int, values: dict[str, Any], creator: CustomUser) -> Parse
     try:
         price = Decimal(str(values["price"]).strip().lstrip("$") or "0")
     except InvalidOperation:
-        raise ValidationError({"price": f"“{values['price']}” is not a price."}) from None
+        raise ValidationError({"price": _("“%(value)s” is not a price.") % {"value": values["price"]}}) from None
     book = Book(
         isbn=isbn,
         title=" ".join(values["title"].split()),
@@ -187,7 +205,7 @@ def _whole_number(value: str, name: str) -> int | None:
     try:
         return int(value)
     except ValueError:
-        raise ValidationError({name: f"“{value}” is not a whole number."}) from None
+        raise ValidationError({name: _("“%(value)s” is not a whole number.") % {"value": value}}) from None
 
 
 def describe(error: ValidationError) -> str:
@@ -223,7 +241,7 @@ def import_books(
                 report.results.append(RowResult(number, "skipped", title, describe(error)))
             else:
                 if parsed.key in seen:
-                    reason = f"the same book as row {seen[parsed.key]}"
+                    reason = _("the same book as row %(row)s") % {"row": seen[parsed.key]}
                     report.results.append(RowResult(number, "skipped", parsed.book.title, reason))
                 else:
                     seen[parsed.key] = number
@@ -281,7 +299,12 @@ def _write_rows(batch: list[ParsedRow], creator: CustomUser) -> list[RowResult]:
         elif current.creator_id != creator.pk:
             by = current.creator.username
             results.append(
-                RowResult(row.row, "skipped", row.book.title, f"ISBN already in the catalogue, added by {by}")
+                RowResult(
+                    row.row,
+                    "skipped",
+                    row.book.title,
+                    _("ISBN already in the catalogue, added by %(member)s") % {"member": by},
+                )
             )
         elif _apply_changes(current, row.book):
             changed.append(current)

@@ -463,6 +463,8 @@ class ImportJob(models.Model):
     skipped_count = models.PositiveIntegerField(default=0)
     skipped_rows = models.JSONField(default=list, blank=True)  # [[row, title, reason], …]
     message = models.TextField(blank=True, default="", editable=False)
+    # The starter's language: the worker writes the message and the skipped rows' reasons in it.
+    language = models.CharField(max_length=10, blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 
+from django.conf import settings
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django_tasks import task
 
 from .importing import ImportFileError, count_rows, import_books
@@ -18,6 +20,13 @@ SKIPPED_ROWS_KEPT = 1000  # shown on the job's page; the counts include every ro
 def run_import(job_id: int) -> None:
     """Import a staff member's uploaded CSV, recording progress on its ImportJob row."""
     job = ImportJob.objects.select_related("creator").get(pk=job_id)
+    # The report is written once, in the language of the staff member who started the import.
+    with translation.override(job.language or settings.LANGUAGE_CODE):
+        _run(job)
+
+
+def _run(job: ImportJob) -> None:
+    job_id = job.pk
     job.status, job.total_rows = ImportJob.RUNNING, count_rows(job.data.encode())
     job.save(update_fields=["status", "total_rows"])
 
@@ -29,7 +38,7 @@ def run_import(job_id: int) -> None:
     except ImportFileError as exc:
         job.status, job.message = ImportJob.FAILED, str(exc)
     except Exception:
-        job.status, job.message = ImportJob.FAILED, "The import stopped on an unexpected error; it has been logged."
+        job.status, job.message = ImportJob.FAILED, _("The import stopped on an unexpected error; it has been logged.")
         _finish(job)
         raise
     else:

@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
@@ -577,7 +577,11 @@ def import_start(request: HttpRequest) -> HttpResponse:
 
         file_name, data = form.cleaned_data["file"]
         job = ImportJob.objects.create(
-            creator=cast(CustomUser, request.user), file_name=file_name, data=data, dry_run=form.cleaned_data["dry_run"]
+            creator=cast(CustomUser, request.user),
+            file_name=file_name,
+            data=data,
+            dry_run=form.cleaned_data["dry_run"],
+            language=translation.get_language() or "",
         )
         run_import.enqueue(job.pk)
         return redirect(job)

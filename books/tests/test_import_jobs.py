@@ -64,3 +64,16 @@ def test_members_who_are_not_staff_cannot_import(member_client):
     assert member_client.get(reverse("import_start")).status_code == 403
     assert upload(member_client, goodreads_csv(2)).status_code == 403
     assert not ImportJob.objects.exists()
+
+
+@with_worker
+def test_a_german_import_reports_its_skipped_rows_in_german(staff_client):
+    staff_client.cookies["django_language"] = "de"  # the footer's switch
+    upload(staff_client, goodreads_csv(20, bad_every=10))
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    job = ImportJob.objects.get()
+    assert job.language == "de"
+    reasons = " ".join(reason for _row, _title, reason in job.skipped_rows)
+    assert "Dieses Feld darf nicht leer sein" in reasons and "Geben Sie ein Jahr zwischen" in reasons
+    assert job.message.startswith("Angelegt: 18")
+    assert "cannot be blank" not in staff_client.get(job.get_absolute_url()).content.decode()

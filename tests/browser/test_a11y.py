@@ -102,3 +102,32 @@ def test_the_pages_added_since_have_no_axe_violations_at_either_size(page, conte
         search.fill("left")
         expect(page.locator("#nav-search-suggestions [role=option]").first).to_be_visible()
         assert_no_axe_violations(page)  # the suggestions listbox, open
+
+
+def test_the_account_and_owner_pages_have_no_axe_violations_on_a_phone(
+    page, context, site, transactional_db, page_problems
+):
+    """The pages the journeys check at desktop size, at phone size too: log-in, sign-up, the
+    owner's edit and delete pages, and the 403 page."""
+    alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
+    book = book_with_cover(alice, "The Left Hand of Darkness", (60, 80, 110))
+    review = ReviewFactory(book=book, author=alice, rating=4, review="Cold and warm at once.")
+    others = BookFactory(creator=bob, title="Kindred")
+    page.set_viewport_size({"width": 390, "height": 844})
+    for url in ("/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"):
+        page.goto(url)
+        assert_no_axe_violations(page)
+    sign_in(context, site, alice)
+    owner_pages = [
+        f"/books/{book.pk}/update/",
+        f"/books/{book.pk}/delete/",
+        f"/reviews/{review.pk}/update/",
+        f"/reviews/{review.pk}/delete/",
+        f"/books/{others.pk}/update/",  # the 403 page
+        "/accounts/email/",
+        "/accounts/password/change/",
+    ]
+    page_problems.expect_console_error(r"status of 403")  # Chromium logs the 403 page's own status
+    for url in owner_pages:
+        page.goto(url)
+        assert_no_axe_violations(page)

@@ -21,9 +21,11 @@ def test_staff_pages_of_books_and_reviews_pass_axe(page, context, site, transact
         [{"name": "sessionid", "value": client.cookies["sessionid"].value, "domain": host, "path": "/"}]
     )
 
-    for url in ("/admin/", "/admin/books/book/", f"/admin/books/book/{book.pk}/change/", "/admin/books/review/"):
-        page.goto(url)
-        assert_no_axe_violations(page, preload=False)
+    for size in ({"width": 1280, "height": 800}, {"width": 390, "height": 844}):
+        page.set_viewport_size(size)
+        for url in ("/admin/", "/admin/books/book/", f"/admin/books/book/{book.pk}/change/", "/admin/books/review/"):
+            page.goto(url)
+            assert_no_axe_violations(page, preload=False)
     link = page.goto("/admin/books/book/") and page.get_by_role("link", name="Cover of The Dispossessed")
     assert link.count() == 1, "the cover link in the book list is named after the book"
     page_problems.assert_none()
