@@ -7,7 +7,6 @@ for the API, a personal access token. Rate limits are off for the run.
 """
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -28,29 +27,15 @@ from bench.run import (  # noqa: E402 - needs the path above
     base_env,
     drop_database,
     fresh_database,
-    latency_ms,
     log,
     seed,
     sign_in,
+    wrk,
 )
 from tests.servers import Gunicorn  # noqa: E402
 
 SIZE = int(os.environ.get("BENCH_API_SIZE", "10000"))
 KIND = os.environ.get("BENCH_API_DATABASE", "postgresql")
-
-
-def wrk(url, headers=(), duration=DURATION):
-    args = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency", "--timeout", "10s"]
-    for header in headers:
-        args += ["-H", header]
-    output = subprocess.run([*args, url], check=True, capture_output=True, text=True).stdout  # noqa: S603
-    if re.search(r"Non-2xx or 3xx responses: (\d+)", output):
-        raise RuntimeError(f"{url} answered errors under load:\n{output}")
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]),
-        "p50_ms": latency_ms(re.search(r"\s50%\s+([\d.]+\w+)", output)[1]),
-        "p99_ms": latency_ms(re.search(r"\s99%\s+([\d.]+\w+)", output)[1]),
-    }
 
 
 def issue_token(env):
@@ -98,8 +83,8 @@ def main():
             runs: dict[str, list[dict]] = {}
             for page, target in (sides + sides[::-1]) if html else [sides[1], sides[1]]:
                 path, headers = target
-                wrk(base + path, headers, duration=1)  # warm: connections, caches, counts
-                runs.setdefault(page, []).append(wrk(base + path, headers))
+                wrk(base + path, headers=headers, duration=1)  # warm: connections, caches, counts
+                runs.setdefault(page, []).append(wrk(base + path, headers=headers))
             for page, measured in runs.items():
                 path = html[0] if page == "HTML list" else api[0]
                 mean = {key: round(sum(m[key] for m in measured) / len(measured), 2) for key in measured[0]}

@@ -156,10 +156,13 @@ def page_urls(base):
     }
 
 
-def wrk(url, cookie=None, duration=DURATION):
+def wrk(url, cookie=None, duration=DURATION, headers=()):
+    """Rate and latency of `url` under wrk; `headers` ("Name: value") beside the session cookie."""
     args = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency", "--timeout", "10s"]
     if cookie:
         args += ["-H", f"Cookie: {cookie}"]
+    for header in headers:
+        args += ["-H", header]
     output = subprocess.run([*args, url], check=True, capture_output=True, text=True).stdout  # noqa: S603
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if errors:
