@@ -6,9 +6,7 @@ Every write goes through what the site's views use: `BookForm`/`ReviewForm` for 
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
@@ -95,18 +93,6 @@ def too_many_writes(request: HttpRequest, exc: ratelimits.TooManyWrites) -> Http
     response = error(request, 429, f"Too many new {noun}: try again in {wait}.")
     response["Retry-After"] = str(exc.retry_after)
     return response
-
-
-@contextlib.contextmanager
-def counted_write(request: HttpRequest, action: str) -> Iterator[None]:
-    """Count one `action` against the member's limit; nothing counts if the write fails."""
-    usage = ratelimits.consume(request, action)
-    try:
-        yield
-    except BaseException:
-        if usage is not None:
-            usage.rollback()
-        raise
 
 
 @api.exception_handler(AuthenticationError)
@@ -287,7 +273,7 @@ def list_books(request: HttpRequest, filters: Query[BookFilters]) -> HttpRespons
 def create_book(request: HttpRequest, payload: schemas.BookIn) -> Status[dict[str, Any]]:
     """Add a book; its creator is the caller."""
     form = BookForm(data=_form_data(payload.dict()), instance=Book())
-    with counted_write(request, "book"):
+    with ratelimits.counted(request, "book"):
         book = _save_book(form, creator=caller(request).user)
     return Status(201, book_detail(book, request))
 
@@ -403,7 +389,7 @@ def create_review(request: HttpRequest, book_id: UUID, payload: schemas.ReviewIn
     review = form.save(commit=False)
     review.book = book
     review.author = caller(request).user  # WRITE auth: a member
-    with counted_write(request, "review"):
+    with ratelimits.counted(request, "review"):
         try:
             review_add(review=review)
         except Book.DoesNotExist as exc:

@@ -8,10 +8,11 @@ nothing is counted and writes go through, as for log-ins.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,15 +58,10 @@ def limit_writes(action: str) -> Callable[[ViewFunction], ViewFunction]:
             if request.method != "POST" or not request.user.is_authenticated:
                 return view(request, *args, **kwargs)
             try:
-                usage = consume(request, action)
+                with counted(request, action) as usage:
+                    response = view(request, *args, **kwargs)
             except TooManyWrites as limited:
                 return too_many_writes(request, limited)
-            try:
-                response = view(request, *args, **kwargs)
-            except BaseException:
-                if usage is not None:
-                    usage.rollback()
-                raise
             if usage is not None and response.status_code != 302:
                 usage.rollback()  # a form error or a refusal: nothing was written
             return response
@@ -73,6 +69,19 @@ def limit_writes(action: str) -> Callable[[ViewFunction], ViewFunction]:
         return limited_view
 
     return decorate
+
+
+@contextlib.contextmanager
+def counted(request: HttpRequest, action: str) -> Iterator[RateLimitUsage | None]:
+    """Count one `action` by the member (TooManyWrites past the limit, before the block runs);
+    if the block raises, the count is taken back: nothing was written."""
+    usage = consume(request, action)
+    try:
+        yield usage
+    except BaseException:
+        if usage is not None:
+            usage.rollback()
+        raise
 
 
 def consume(request: HttpRequest, action: str) -> RateLimitUsage | None:
