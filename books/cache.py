@@ -165,17 +165,21 @@ def shared_cache_control() -> dict[str, int]:
     return {"s_maxage": fresh, "stale_while_revalidate": stale}
 
 
-def _patch_http_caching(request: HttpRequest, response: HttpResponseBase) -> None:
+def _patch_http_caching(request: HttpRequest, response: HttpResponseBase) -> bool:
     """Anonymous pages: public for shared caches, an ETag so browsers revalidate with a 304.
-    Anything personal (signed in, a CSRF token, a message, a cookie): private."""
+    Anything personal (signed in, a CSRF token, a message, a cookie): private.
+
+    True when the page is the same for every reader, so the page cache may store it too.
+    """
     if response.status_code != 200 or response.streaming:
-        return
+        return False
     if _may_store(request, response):
         if not response.has_header("ETag"):
             set_response_etag(response)
         patch_cache_control(response, public=True, max_age=0, **shared_cache_control())
-    else:
-        patch_cache_control(response, private=True, no_cache=True)
+        return True
+    patch_cache_control(response, private=True, no_cache=True)
+    return False
 
 
 def fragment_context() -> dict[str, Any]:
@@ -328,12 +332,12 @@ class AnonymousPageCacheMiddleware:
         finally:
             _request_state.reset(token)
         candidate = getattr(request, "_page_cache_candidate", False)
-        if candidate and not getattr(request, "_page_cache_hit", False):
-            # Before storing, so a page served from the cache carries the same ETag (and
-            # a hit, already patched, is not patched again).
-            _patch_http_caching(request, response)
+        # Before storing, so a page served from the cache carries the same ETag (and a hit,
+        # already patched, is not patched again). Only a candidate that missed has a key.
+        missed = candidate and not getattr(request, "_page_cache_hit", False)
+        shareable = missed and _patch_http_caching(request, response)
         key = getattr(request, "_page_cache_key", None)
-        if key is not None and state.get("store", True) and _may_store(request, response):
+        if key is not None and state.get("store", True) and shareable:
             page_cache().set(key, response, timeout=page_timeout())
         if candidate:
             # A page that differs between readers must not be reused by a shared proxy.
