@@ -161,6 +161,13 @@ bench-mixed: $(VENV)/.installed-dev
 bench-cover-bytes: $(VENV)/.installed-dev
 	$(BIN)/python bench/cover_bytes.py
 
+.PHONY: bench-lighthouse
+# Lighthouse 12.2.3 (npm, into build/lighthouse) on the list and a book page under the production
+# settings, covers (with their variants) in a moto S3 server: mobile and desktop scores
+# (bench/lighthouse.py, about 3 minutes). Needs node/npm and chromium.
+bench-lighthouse: $(VENV)/.installed-dev
+	$(BIN)/python bench/lighthouse.py
+
 .PHONY: bench-upload-memory
 # Peak RSS of one process handling 10 concurrent 40 MP cover uploads, by decode slots
 # (COVER_PROCESSING_CONCURRENCY; bench/upload_memory.py).
