@@ -42,6 +42,9 @@ def test_phone_visitor_opens_the_menu_by_keyboard_and_searches(page, site, trans
     assert card["width"] > 340, "a compact list on a phone: one book a row"
     assert thumbnail_box["x"] + thumbnail_box["width"] <= title["x"], "the thumbnail beside the title"
     assert card["height"] < 844 / 6, "at least six books a screen"
+    author = page.locator("article.book-card .book-card-author a").bounding_box()
+    assert author["height"] >= 44, "the author link above the card's own link is a 44 px target"
+    assert author["y"] >= title["y"] + title["height"], "below the title, not over it"
     screenshot("phone-search-results")
     expect(page.get_by_role("button", name="Sort")).to_be_hidden()
     page.get_by_label("Sort by").select_option("price")  # applies on change, keeping the search
