@@ -27,6 +27,8 @@ PICTURES = {
         "test_hostile_upload_shows_its_error_beside_the_cover_field_and_keeps_the_values",
         "form-with-error",
     ),
+    "book-detail-german.png": ("test_reader_switches_the_book_page_to_german", "book-page-german"),
+    "book-detail-german-dark.png": ("test_reader_switches_the_book_page_to_german", "book-page-german-dark"),
 }
 
 
