@@ -44,14 +44,19 @@ WELL_KNOWN = [
     ("At Swim-Two-Birds", "Flann O'Brien", "", ["Classics"]),
     ("Война и мир", "Лев Толстой", "", ["Classics"]),
 ]
-ROWS = [  # (row, list parameters)
+ROWS = [  # (row, list parameters): the four timed kinds first, then the closing note's queries
     ("common word", {"q": "harbor"}),
     ("two words", {"q": "silent harbor"}),
     ("misspelling", {"q": "Dostoyevsky"}),
     ("misspelling", {"q": "hobit"}),
     ("filter combo", {"q": "harbor", "language": "en", "rating": "3", "year_min": "1950", "price_max": "20"}),
-    ("accents folded", {"q": "GODEL"}),
-    ("ISBN", {"q": "0-465-02656-7"}),
+    ("accents", {"q": "Gödel"}),
+    ("accents folded", {"q": "GÖDEL"}),
+    ("accents folded", {"q": "godel"}),
+    ("any order", {"q": "escher bach"}),
+    ("any order", {"q": "crime punishment"}),
+    ("ISBN", {"q": "978-0-465-02656-2"}),
+    ("ISBN-10", {"q": "0-465-02656-7"}),
     ("apostrophe", {"q": "obrien"}),
     ("Cyrillic", {"q": "толстой"}),
     ("subject + word", {"q": "fantasy hobbit"}),

@@ -103,8 +103,9 @@ class BookFilters:
         return books.filter(condition)
 
     def facets(self, books: BookQuerySet, label: str) -> dict[str, Any]:
-        """Counts per offered subject, language and minimum rating, and the number of books
-        these filters leave ("total"), cached per catalogue version."""
+        """Counts per offered subject, language and minimum rating, cached per catalogue
+        version; on PostgreSQL also the number of books these filters leave ("total") and the
+        first page by relevance ("first_page"), read in the same statement."""
         if connection.vendor == "postgresql":
             return cache.cached_value(f"facets:{label}", lambda: self._count_facets_in_one_pass(books))
         return cache.cached_value(f"facets:{label}", lambda: self._count_facets(books))
@@ -131,7 +132,7 @@ class BookFilters:
             [(row["subject__slug"], row["subject__name"], row["n"]) for row in by_subject],
             [(row["language"], row["n"]) for row in by_language],
             ratings,
-            self.apply(books).count(),
+            None,  # counted by the view (cached_count): one query fewer than counting here too
         )
 
     def _count_facets_in_one_pass(self, books: BookQuerySet) -> dict[str, Any]:
@@ -140,7 +141,8 @@ class BookFilters:
         books, and five queries reading them (one joining them to the subjects) were most of a
         search's time. Subjects come from `subject_ids`."""
         ranked = books.order_by().annotate(title_length=Length("title"))
-        if "relevance" not in ranked.query.annotations:  # the whole catalogue: no search
+        searched = "relevance" in ranked.query.annotations
+        if not searched:  # the whole catalogue, in another order than relevance
             ranked = ranked.annotate(relevance=Value(0))
         try:
             matches, params = ranked.values(*self._FACET_COLUMNS).query.sql_with_params()
@@ -154,27 +156,29 @@ class BookFilters:
             WITH f AS MATERIALIZED (
                 SELECT language, rating_average, subject_ids, id, relevance, title_length{flags} FROM ({matches}) AS b
             )
-            SELECT 'total', '', count(*) FROM f WHERE {self._all(conditions)}
-            UNION ALL SELECT 'language', language, count(*) FROM f
+            SELECT 'total', '', '', count(*) FROM f WHERE {self._all(conditions)}
+            UNION ALL SELECT 'language', language, '', count(*) FROM f
                 WHERE language <> '' AND {self._all(conditions, "language")} GROUP BY language
-            UNION ALL SELECT 'rating', stars, n
+            UNION ALL SELECT 'rating', stars, '', n
                 FROM (SELECT {per_rating} FROM f WHERE {self._all(conditions, "rating")}) AS c,
                 LATERAL (VALUES {per_rating_rows}) AS v(stars, n)
-            UNION ALL SELECT 'subject', subject, count(*) FROM f, jsonb_array_elements_text(subject_ids) AS s(subject)
+            UNION ALL SELECT 'subject', slug, name, n FROM (
+                SELECT subject, count(*) AS n FROM f, jsonb_array_elements_text(subject_ids) AS s(subject)
                 WHERE {self._all(conditions, "subject")} GROUP BY subject
-            UNION ALL (SELECT 'page', id::text, 0 FROM f WHERE {self._all(conditions)}
+            ) AS c JOIN books_subject ON books_subject.id = c.subject::bigint
+            UNION ALL (SELECT 'page', id::text, '', 0 FROM f WHERE {self._all(conditions)} AND {searched}
                 ORDER BY relevance DESC, title_length, f.id DESC LIMIT {FIRST_PAGE})
         """  # noqa: S608 - the conditions are fixed SQL; every value is a parameter
         with connection.cursor() as cursor:
             cursor.execute(sql, [*condition_params, *params])  # the flags come first in the text
             rows = cursor.fetchall()
         found: dict[str, dict[str, int]] = {}
-        first_page = [value for kind, value, _ in rows if kind == "page"]
-        for kind, value, n in rows:
+        first_page = [value for kind, value, _, _ in rows if kind == "page"]
+        by_subject = sorted(
+            ((v, name, n) for kind, v, name, n in rows if kind == "subject"), key=lambda r: (-r[2], r[1])
+        )
+        for kind, value, _, n in rows:
             found.setdefault(kind, {})[value] = n
-        subjects = found.get("subject", {})
-        names = Subject.objects.filter(pk__in=[int(pk) for pk in subjects]).values_list("pk", "slug", "name")
-        by_subject = sorted(((slug, name, subjects[str(pk)]) for pk, slug, name in names), key=lambda r: (-r[2], r[1]))
         by_language = sorted(found.get("language", {}).items(), key=lambda r: (-r[1], r[0]))
         ratings = {f"r{stars}": found.get("rating", {}).get(str(stars), 0) for stars in RATINGS}
         shaped = self._shaped(by_subject[:OFFERED_SUBJECTS], by_language, ratings, found["total"][""])
@@ -219,7 +223,10 @@ class BookFilters:
 
     @staticmethod
     def _shaped(
-        by_subject: list[tuple[str, str, int]], by_language: list[tuple[str, int]], ratings: dict[str, int], total: int
+        by_subject: list[tuple[str, str, int]],
+        by_language: list[tuple[str, int]],
+        ratings: dict[str, int],
+        total: int | None,
     ) -> dict[str, Any]:
         return {
             "total": total,

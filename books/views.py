@@ -225,8 +225,9 @@ class BookListView(ListView):
         return similar, label, count, corrected
 
     def _count(self, found: BookQuerySet, label: str, query: str) -> int:
-        # A search's count comes with its filter counts, from the same reading of its matches.
-        return self._facets_of(query)["total"] if query else cache.cached_count(found, label)
+        # On PostgreSQL the count comes with the filter counts, from one reading of the matches.
+        total = self._facets_of(query).get("total")
+        return cache.cached_count(found, label) if total is None else total
 
     def _facets_of(self, query: str) -> dict[str, Any]:
         counted = self.__dict__.setdefault("_counted", {})  # once per request, cache or not
