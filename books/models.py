@@ -91,12 +91,21 @@ class BookQuerySet(models.QuerySet["Book"]):
         query = (query or "").replace("\x00", "").strip()
         if not query:
             return self
+        return self.matching(query).ranked(query)
+
+    def matching(self, query: str) -> BookQuerySet:
+        """search() without its ranking: for a query that only filters (cheaper to build)."""
         words = searching.query_words(query)
         isbn = searching.query_isbn(query)
         condition = searching.matches_every_word(words) if words else Q(pk__in=[])
         if isbn:
             condition |= Q(isbn=isbn)
-        return self.filter(condition).annotate(relevance=searching.relevance(words, isbn))
+        return self.filter(condition)
+
+    def ranked(self, query: str) -> BookQuerySet:
+        """search()'s `relevance` annotation alone, for books already known to match `query`."""
+        words, isbn = searching.query_words(query), searching.query_isbn(query)
+        return self.annotate(relevance=searching.relevance(words, isbn))
 
     def refresh_search_text(self) -> int:
         """Recompute `search_text` and `subject_ids` of these books (after their subjects

@@ -650,11 +650,13 @@ def _suggest(query: str) -> list[dict[str, Any]]:
     # books, and ranking them all costs ten times the 15 ms a keystroke may take. The
     # candidates walk the rating index and stop early when matches are common; rare words
     # take the trigram index instead.
-    matches = Book.objects.search(query).sorted_by("rating").values("pk")[:SUGGESTION_CANDIDATES]
+    # Both queries are built without the parts they do not need: on every keystroke, building
+    # the ranking expression twice cost more than running the SQL.
+    matches = Book.objects.matching(query).sorted_by("rating").values("pk")[:SUGGESTION_CANDIDATES]
     found = (
         Book.objects.only("id", "title", "author", "cover_thumbnail")
         .filter(pk__in=matches)
-        .search(query)
+        .ranked(query)
         .sorted_by("relevance")
     )
     return [
