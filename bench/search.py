@@ -14,7 +14,7 @@ filter counts), so every request is what a search nobody made since the last wri
 - suggestions: the JSON endpoint the search box calls, through the test client.
 
 Prints p50 and p99 in milliseconds and the first three results of each query.
-`BENCH_SEARCH_BOOKS` (default 100000; `make bench-search-large` uses 1000000),
+`BENCH_SEARCH_BOOKS` (default 100000; `make bench-large` uses 1000000),
 `BENCH_SEARCH_ROUNDS` (default 200), `BENCH_POSTGRES` (server URL), `BENCH_SEARCH_DB`
 (default bookstore_search_bench), `BENCH_SEARCH_REUSE=1` keeps a database already seeded at
 that size.
