@@ -117,10 +117,18 @@ class CataloguePaginator(_BookPaginator):
     """A paginator whose count is cached per catalogue version and whose pages are id-first
     (docs/ARCHITECTURE.md, "Fast pages at any size")."""
 
-    def __init__(self, object_list: BookQuerySet, *args: Any, count_label: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        object_list: BookQuerySet,
+        *args: Any,
+        count_label: str,
+        first_page: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(object_list, *args, **kwargs)
         self.queryset = object_list
         self.count_label = count_label
+        self.first_page = first_page  # the first page's ids, when already known in this order
 
     @cached_property
     def count(self) -> int:
@@ -130,7 +138,9 @@ class CataloguePaginator(_BookPaginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
-        if bottom > self.count // 2:
+        if number == 1 and self.first_page is not None:
+            ids: Any = self.first_page
+        elif bottom > self.count // 2:
             # Past the middle, walk the index from the other end: the last page costs what
             # the first does, and no page skips more than half the catalogue.
             ids = self.queryset.reverse().values("pk")[self.count - top : self.count - bottom]
@@ -197,7 +207,7 @@ class BookListView(ListView):
         books = self.filters.apply(Book.objects.for_cards())
         label = f"books:{self.search_query}:{self.filter_key}"
         found = books.search(self.search_query)
-        count = cache.cached_count(found, label)
+        count = self._count(found, label, self.search_query)
         if count or not self.search_query or connection.vendor != "postgresql":
             return found, label, count, ""
         typed = list(dict.fromkeys(searching.fold(self.search_query).split()))
@@ -206,12 +216,24 @@ class BookListView(ListView):
             return found, label, 0, ""
         similar = books.search(" ".join(meant))
         label = f"books:{' '.join(meant)}:{self.filter_key}"
-        count = cache.cached_count(similar, label)
+        count = self._count(similar, label, " ".join(meant))
         if not count:
             return found, label, 0, ""
+        self.searched_query = " ".join(meant)
         closest = similar.sorted_by(BookQuerySet.RELEVANCE).values_list("title", "author")[:3]
         corrected = searching.corrected_query(meant, (f"{title} {author}" for title, author in closest))
         return similar, label, count, corrected
+
+    def _count(self, found: BookQuerySet, label: str, query: str) -> int:
+        # On PostgreSQL the count comes with the filter counts, from one reading of the matches.
+        total = self._facets_of(query).get("total")
+        return cache.cached_count(found, label) if total is None else total
+
+    def _facets_of(self, query: str) -> dict[str, Any]:
+        counted = self.__dict__.setdefault("_counted", {})  # once per request, cache or not
+        if query not in counted:
+            counted[query] = self.filters.facets(Book.objects.for_cards().search(query), f"{query}:{self.filter_key}")
+        return counted[query]
 
     @staticmethod
     def _meant(word: str) -> str:
@@ -228,7 +250,10 @@ class BookListView(ListView):
     ) -> CataloguePaginator:
         # Counts differ by search only: the sort does not change how many books match.
         _, label, count, _ = self.matches
-        paginator = CataloguePaginator(queryset, per_page, count_label=label, **kwargs)
+        first_page = None
+        if self.search_query and self.sort == BookQuerySet.RELEVANCE and per_page == self.paginate_by:
+            first_page = self._facets_of(self.searched_query or self.search_query).get("first_page")
+        paginator = CataloguePaginator(queryset, per_page, count_label=label, first_page=first_page, **kwargs)
         paginator.__dict__["count"] = count  # counted already, to choose between exact and similar
         return paginator
 
@@ -271,9 +296,12 @@ class BookListView(ListView):
             params["sort"] = self.sort
         return params
 
-    def _facets(self) -> dict[str, list[dict[str, Any]]]:
-        books = Book.objects.for_cards().search(self.search_query)
-        return self.filters.facets(books, f"{self.search_query}:{self.filter_key}")
+    searched_query = ""  # the corrected words, when a misspelling was searched for instead
+
+    def _facets(self) -> dict[str, Any]:
+        """The filter counts of what the page shows: the corrected search's, if corrected."""
+        self.matches  # noqa: B018 - decides which search the page shows
+        return self._facets_of(self.searched_query or self.search_query)
 
     def _active_filters(self) -> list[dict[str, str]]:
         """Each filter set, with the link that removes it (keeping the search and the rest)."""
@@ -622,11 +650,13 @@ def _suggest(query: str) -> list[dict[str, Any]]:
     # books, and ranking them all costs ten times the 15 ms a keystroke may take. The
     # candidates walk the rating index and stop early when matches are common; rare words
     # take the trigram index instead.
-    matches = Book.objects.search(query).sorted_by("rating").values("pk")[:SUGGESTION_CANDIDATES]
+    # Both queries are built without the parts they do not need: on every keystroke, building
+    # the ranking expression twice cost more than running the SQL.
+    matches = Book.objects.matching(query).sorted_by("rating").values("pk")[:SUGGESTION_CANDIDATES]
     found = (
         Book.objects.only("id", "title", "author", "cover_thumbnail")
         .filter(pk__in=matches)
-        .search(query)
+        .ranked(query)
         .sorted_by("relevance")
     )
     return [

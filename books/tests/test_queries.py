@@ -1,6 +1,7 @@
 """Query budgets: each page runs the same small number of queries at any catalogue size."""
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -25,15 +26,19 @@ def catalogue(request, member):
     return books
 
 
-# Anonymous: COUNT + one page query + the filter counts by subject, language and rating
-# (3 queries). The count and the filter counts are cached per catalogue version once caching is on.
+# Anonymous: the count and the filter counts by subject, language and rating, then one page
+# query. PostgreSQL reads the count and the filter counts in one statement (books/filters.py),
+# SQLite in 4. Both are cached per catalogue version once caching is on.
+COUNTS = 1 if connection.vendor == "postgresql" else 4
+
+
 @pytest.mark.parametrize(
     "params",
     [{}, {"page": 999}, {"q": "solaris"}, {"q": "solaris", "sort": "rating", "page": 3}, {"sort": "title"}],
     ids=["list", "deep-page", "search", "deep-search-sorted", "sorted"],
 )
-def test_anonymous_list_pages_run_five_queries(client, catalogue, params, django_assert_num_queries):
-    with django_assert_num_queries(5):
+def test_anonymous_list_pages_run_the_counts_and_one_page_query(client, catalogue, params, django_assert_num_queries):
+    with django_assert_num_queries(COUNTS + 1):
         response = client.get(LIST, params)
     assert response.status_code == 200
     assert len(response.context["book_list"]) > 0
@@ -53,7 +58,7 @@ def test_anonymous_home_runs_one_query(client, catalogue, django_assert_num_quer
 
 @pytest.mark.parametrize("params", [{}, {"page": 999}, {"q": "solaris"}], ids=["list", "deep-page", "search"])
 def test_signed_in_list_pages_add_only_session_and_user(member_client, catalogue, params, django_assert_num_queries):
-    with django_assert_num_queries(7):  # session, user, count, page, 3 filter counts
+    with django_assert_num_queries(2 + COUNTS + 1):  # session, user, the counts, the page
         response = member_client.get(LIST, params)
     assert "Signed in as" in response.content.decode()
 

@@ -91,6 +91,19 @@ def test_search_sql_uses_the_trigram_index_of_the_folded_text(catalogue, query):
     assert "book_search_text_trgm_idx" in queryset.explain()
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram indexes exist on PostgreSQL only")
+def test_the_counts_and_first_page_of_a_search_read_its_matches_through_the_trigram_index(client, catalogue):
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert titles(client.get(LIST, {"q": "ursula darkness", "price_max": "999"})) == ["The Left Hand of Darkness"]
+    (statement,) = [q["sql"] for q in queries.captured_queries if "MATERIALIZED" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + statement)
+        assert "book_search_text_trgm_idx" in "\n".join(row[0] for row in cursor.fetchall())
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="similar words are a PostgreSQL feature")
 def test_the_closest_known_word_is_found_through_the_trigram_index(catalogue):
     from books.models import SearchWord

@@ -4,7 +4,7 @@ with the search, the sort and the pages, in the URL; counts per offered value.""
 import pytest
 from django.urls import reverse
 
-from books.models import Book
+from books.models import Book, Subject
 from books.services import book_save
 
 pytestmark = pytest.mark.django_db
@@ -97,3 +97,21 @@ def test_links_keep_filters_search_and_sort(client, shelf, member):
     # each applied filter has a link that removes it and keeps the rest
     assert 'href="?q=dune&amp;price_max=6.00&amp;sort=price"' in html
     assert '<input type="hidden" name="language" value="en">' in html  # the sort form keeps it
+
+
+def test_counts_with_a_search_and_a_subject_filter_follow_changed_subjects(client, shelf):
+    params = {"q": "herbert", "subject": "science-fiction", "rating": "4"}
+    response = client.get(LIST, params)
+    assert titles(response) == ["Dune"]
+    assert response.context["paginator"].count == 1
+    facets = response.context["facets"]
+    assert {f["value"]: f["count"] for f in facets["subject"]} == {"science-fiction": 1}
+    assert {f["value"]: f["count"] for f in facets["rating"]} == {"4": 1, "3": 2, "2": 2, "1": 2}
+    messiah = Book.objects.get(title="Dune Messiah")
+    messiah.subjects.add(*Subject.objects.filter(slug="classics"))  # as the admin does
+    Book.objects.get(title="Dune").subjects.clear()
+    messiah.title = "Dune Messiah (1969)"
+    messiah.save()  # an instance read before its subjects changed keeps them
+    facets = client.get(LIST, {"q": "herbert"}).context["facets"]
+    assert {f["value"]: f["count"] for f in facets["subject"]} == {"science-fiction": 1, "classics": 1}
+    assert titles(client.get(LIST, params)) == []

@@ -159,3 +159,10 @@ def test_fold(text, folded):
 def test_factory_books_are_searchable(client, member):
     BookFactory(title="Ümlaut Überall", author="Anon", creator=member)
     assert found(client, "umlaut uberall") == ["Ümlaut Überall"]
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="close spellings are found on PostgreSQL")
+def test_a_corrected_search_shows_the_filter_counts_of_what_it_found(client, tricky):
+    book_save(book=tricky["Crime and Punishment"], subjects=["Classics"])
+    facets = client.get(LIST, {"q": "Dostoyevsky"}).context["facets"]
+    assert [(f["value"], f["count"]) for f in facets["subject"]] == [("classics", 1)]
