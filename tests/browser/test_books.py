@@ -117,6 +117,16 @@ def test_the_form_posts_the_cover_straight_to_the_bucket_with_progress_then_send
     page_problems.assert_none()
 
 
+def test_when_the_grant_fails_the_form_posts_the_file_itself(page, site, alice, page_problems, tmp_path):
+    log_in(page, "alice")
+    page.route("**/api/v1/covers/direct-uploads", lambda route: route.fulfill(status=503, body="{}"))
+    page_problems.expect_console_error("status of 503")
+    add_book(page, title="Fledgling", cover=cover_file(tmp_path, title="Fledgling"))
+    assert Book.objects.get(title="Fledgling").cover.name.startswith("covers/")
+    assert "POST" not in site.s3.methods()  # nothing went to the bucket: the file came with the form
+    page_problems.assert_none()
+
+
 def test_creator_replaces_cover_then_reviews_with_keyboard_rating_and_finds_book_by_search(
     page, site, alice, page_problems, screenshot, tmp_path
 ):
