@@ -3,7 +3,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import path
+from django.urls import URLPattern, path
 
 from . import views
 from .api import api
@@ -26,7 +26,7 @@ def _api_urls() -> tuple[list[Any], str, str]:
     """django-ninja's URL patterns, the catalogue's reads wrapped in the anonymous cache."""
     patterns, app_name, namespace = api.urls
     for pattern in patterns:
-        if pattern.name in FAST_PATHS:
+        if isinstance(pattern, URLPattern) and pattern.name and pattern.name in FAST_PATHS:
             pattern.callback = anonymous_fast_path(pattern.callback, FAST_PATHS[pattern.name])
     return patterns, app_name, namespace
 
