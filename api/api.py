@@ -27,10 +27,11 @@ from books import cache, ratelimits
 from books.forms import BookForm, ReviewForm
 from books.models import Book, BookQuerySet, Review
 from books.services import book_delete, book_save, review_add, review_delete, review_edit
-from books.views import SEARCH_MAX_LENGTH, OwnerRequiredMixin, ReviewUpdateView
+from books.views import OwnerRequiredMixin, ReviewUpdateView
 from covers.files import CoverStorageError
 
 from . import auth, cursors, schemas
+from . import cache as api_cache
 from .ratelimit import RateLimited
 
 api = NinjaAPI(
@@ -243,30 +244,26 @@ class BookFilters(Schema):
 @api.get("/books", response={200: schemas.BookPage, **READ_ERRORS}, auth=auth.READ, tags=["books"])
 def list_books(request: HttpRequest, filters: Query[BookFilters]) -> HttpResponse:
     """The catalogue, with the site's search and sorts, a page at a time."""
-    query = filters.q.replace("\x00", "").strip()[:SEARCH_MAX_LENGTH]
-    sort = filters.sort if filters.sort in cursors.BOOK_SORTS else "newest"
-    # The catalogue's first pages are the same for every caller: cached like the site's
-    # list pages, under the catalogue version every write replaces (bounded: 4 sorts × limits).
-    key = None
-    if cache.enabled() and not query and not filters.cursor and (timeout := cache.page_timeout()):
-        key = f"api-books:{cache.catalogue_version()}:{sort}:{filters.limit}"
-        body = cache.page_cache().get(key)
-        if body is not None:
-            return HttpResponse(body, content_type="application/json; charset=utf-8")
+    # The same for every caller: cached like the site's list pages (api/cache.py).
+    params = api_cache.list_params(filters.q, filters.sort, filters.cursor, filters.limit)
+    query, sort, cursor, limit = params
+    key = api_cache.list_key(params) if api_cache.timeout() else None
+    if key is not None and (body := cache.page_cache().get(key)) is not None:
+        return api_cache.json_response(body, hit=True)
     rows, next_cursor = cursors.page(
         Book.objects.search(query).values(*BookQuerySet.CARD_FIELDS),
         cursors.BOOK_SORTS[sort],
-        filters.cursor,
-        filters.limit,
+        cursor or None,
+        limit,
         scope=f"books:{sort}",
     )
     page = schemas.BookPage.model_validate(
         {"items": [card_from_values(row) for row in rows], "next_cursor": next_cursor}
     )
     body = page.model_dump_json().encode()
-    if key is not None:
-        cache.page_cache().set(key, body, timeout=timeout)
-    return HttpResponse(body, content_type="application/json; charset=utf-8")
+    if key is not None and api_cache.may_store_list(params):
+        cache.page_cache().set(key, body, timeout=api_cache.timeout())
+    return api_cache.json_response(body)
 
 
 @api.post("/books", response={201: schemas.BookDetail, **WRITE_ERRORS}, auth=auth.WRITE, tags=["books"])

@@ -10,26 +10,19 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.conf import settings
-from django.core import signing
 from django.http import HttpRequest
+from django.utils import translation
 from ninja import Status
 from ninja.errors import HttpError
 
 from books.models import Book
 from covers import incoming
-from covers.keys import INCOMING_PREFIX
+from covers.incoming import BAD_HANDLE, MISSING, NOT_YOURS, SALT  # noqa: F401  # the API's words, in one place
 
 from . import auth, schemas
 from .api import WRITE_ERRORS, _own_book, api, book_detail, caller, save_cover
 
-SALT = "api.direct-upload"
 NOT_AVAILABLE = "Direct upload needs S3 storage: POST the file to /books/{id}/cover instead."
-BAD_HANDLE = "This upload handle is not valid or has expired."
-NOT_YOURS = "This upload belongs to another member."
-MISSING = "Nothing was uploaded for this handle, or it was finalized already."
-# The handle outlives the POST's expiry by the time a slow upload may still take to finish.
-GRACE_SECONDS = 600
 
 
 def _storage() -> Any:
@@ -39,17 +32,12 @@ def _storage() -> Any:
     return storage
 
 
-@api.post(
-    "/books/{book_id}/cover/direct-uploads",
-    response={201: schemas.DirectUpload, **WRITE_ERRORS},
-    auth=auth.WRITE,
-    tags=["covers"],
-)
-def start_direct_upload(request: HttpRequest, book_id: UUID) -> Any:
-    """A presigned POST to the bucket for a new cover of this book (S3 storage only)."""
-    book = _own_book(request, book_id)
-    post = incoming.presign(_storage())
-    handle = signing.dumps({"name": post.name, "member": caller(request).user.pk, "book": str(book.pk)}, salt=SALT)
+def _english(message: Any) -> str:
+    with translation.override("en"):  # the API's messages are English; the form's, the reader's
+        return str(message)
+
+
+def _grant(post: incoming.PresignedPost, handle: str) -> Status[dict[str, Any]]:
     return Status(
         201,
         {
@@ -63,6 +51,33 @@ def start_direct_upload(request: HttpRequest, book_id: UUID) -> Any:
 
 
 @api.post(
+    "/books/{book_id}/cover/direct-uploads",
+    response={201: schemas.DirectUpload, **WRITE_ERRORS},
+    auth=auth.WRITE,
+    tags=["covers"],
+)
+def start_direct_upload(request: HttpRequest, book_id: UUID) -> Any:
+    """A presigned POST to the bucket for a new cover of this book (S3 storage only)."""
+    book = _own_book(request, book_id)
+    post = incoming.presign(_storage())
+    return _grant(post, incoming.sign(post, caller(request).user.pk, book.pk))
+
+
+@api.post(
+    "/covers/direct-uploads",
+    response={201: schemas.DirectUpload, **WRITE_ERRORS},
+    auth=auth.WRITE,
+    tags=["covers"],
+)
+def start_unbound_direct_upload(request: HttpRequest) -> Any:
+    """A presigned POST for a cover not tied to a book yet (the site's form for a new book):
+    its handle is finalized by the same member on any book of theirs (S3 storage only)."""
+    storage = _storage()
+    post = incoming.presign(storage)
+    return _grant(post, incoming.sign(post, caller(request).user.pk))
+
+
+@api.post(
     "/books/{book_id}/cover/direct-uploads/finalize",
     response={200: schemas.BookDetail, **WRITE_ERRORS},
     auth=auth.WRITE,
@@ -72,20 +87,14 @@ def finalize_direct_upload(request: HttpRequest, book_id: UUID, payload: schemas
     """Run what was uploaded through the cover pipeline and make it this book's cover."""
     storage = _storage()
     book = _own_book(request, book_id)
-    max_age = settings.BOOKSTORE_DIRECT_UPLOAD_EXPIRY + GRACE_SECONDS
     try:
-        handle = signing.loads(payload.upload, salt=SALT, max_age=max_age)
-        name, member, for_book = str(handle["name"]), handle["member"], str(handle["book"])
-    except (signing.BadSignature, KeyError, TypeError) as exc:
-        raise HttpError(400, BAD_HANDLE) from exc
-    if member != caller(request).user.pk:
-        raise HttpError(403, NOT_YOURS)
-    if for_book != str(book.pk) or not name.startswith(INCOMING_PREFIX):
-        raise HttpError(400, BAD_HANDLE)
+        name = incoming.claim(payload.upload, caller(request).user.pk, book.pk)
+    except incoming.HandleRefused as exc:
+        raise HttpError(exc.status, _english(exc.message)) from exc
     try:
         upload = incoming.read(storage, name)
     except incoming.UploadMissing as exc:
-        raise HttpError(404, MISSING) from exc
+        raise HttpError(404, _english(MISSING)) from exc
     try:
         book = save_cover(request, book, upload)
     finally:

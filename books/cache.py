@@ -301,6 +301,11 @@ def _admit_search(version: str) -> bool:
         return False
 
 
+def admit_search(version: str) -> bool:
+    """`_admit_search` for the API's cached lists (api/cache.py): one budget for both."""
+    return _admit_search(version)
+
+
 def _may_store(request: HttpRequest, response: HttpResponseBase) -> bool:
     if response.status_code != 200 or response.streaming or response.cookies:
         return False

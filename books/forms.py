@@ -9,7 +9,8 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from covers import ProcessedCover, process_cover
+from covers import ProcessedCover, incoming, process_cover
+from covers.files import CoverStorageError
 from covers.validation import EMPTY
 
 from . import openlibrary
@@ -39,6 +40,9 @@ class BookForm(forms.ModelForm):
     takes.
     """
 
+    # The handle of a cover the browser posted straight to the bucket (static/js/direct-upload.js),
+    # sent instead of the file; checked and finalized by covers.incoming, as the API does.
+    cover_upload = forms.CharField(required=False, widget=forms.HiddenInput)
     cover = forms.FileField(
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": COVER_ACCEPT}),
@@ -91,8 +95,9 @@ class BookForm(forms.ModelForm):
             "description": too_long(_("A description")),
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, uploader: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.uploader = uploader  # the member whose direct uploads this form may finalize
         self.fields["isbn"].help_text = _("Optional. ISBN-10 or ISBN-13, with or without hyphens.")
         if self.instance.pk and "subjects" not in self.initial:
             self.initial["subjects"] = ", ".join(subject.name for subject in self.instance.subjects.all())
@@ -130,8 +135,29 @@ class BookForm(forms.ModelForm):
         if value is False:
             return False
         if value is None or not hasattr(value, "content_type"):
-            return None  # no new file: keep the current cover
+            handle = self.cleaned_data.get("cover_upload")
+            return self._finalize_direct_upload(handle) if handle else None  # None: keep the current cover
         return process_cover(value)
+
+    def _finalize_direct_upload(self, handle: str) -> ProcessedCover:
+        """What the browser posted to the bucket, through the pipeline; the incoming object
+        is deleted once read, whatever the outcome (the API's finalize does the same)."""
+        storage = Book._meta.get_field("cover").storage
+        if self.uploader is None or not incoming.available(storage):
+            raise forms.ValidationError(incoming.BAD_HANDLE)
+        try:
+            name = incoming.claim(handle, self.uploader.pk, self.instance.pk)
+            upload = incoming.read(storage, name)
+        except incoming.HandleRefused as exc:
+            raise forms.ValidationError(exc.message) from exc
+        except incoming.UploadMissing as exc:
+            raise forms.ValidationError(incoming.MISSING) from exc
+        except CoverStorageError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        try:
+            return process_cover(upload)
+        finally:
+            incoming.delete(storage, name)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -197,7 +223,7 @@ def looked_up_form(data: Any, instance: Book | None) -> tuple[BookForm, str, boo
     Returns the unbound form, a message and whether the lookup succeeded; on failure the
     form holds exactly what the member had typed.
     """
-    names = [name for name in BookForm.base_fields if name not in ("cover", "openlibrary_cover")]
+    names = [name for name in BookForm.base_fields if name not in ("cover", "cover_upload", "openlibrary_cover")]
     values: dict[str, Any] = {name: data.get(name, "") for name in names}
     try:
         isbn = normalize_isbn(values["isbn"])

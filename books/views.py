@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
 from django.utils.decorators import method_decorator
@@ -31,6 +31,7 @@ from django.views.generic.detail import SingleObjectMixin
 from django.views.generic.edit import ModelFormMixin
 
 from accounts.models import CustomUser
+from covers import incoming
 from covers.files import CoverStorageError
 
 from . import cache, exporting
@@ -78,6 +79,22 @@ class BookFormMixin(_BookFormMixin):
     form_class = BookForm
     template_name: str | None = "books/book_form.html"
     success_message: str | _StrPromise = ""
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "uploader": self.request.user}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        # With S3, static/js/direct-upload.js posts the cover straight to the bucket; with
+        # local storage (or no JS) the form posts the file to this view as always.
+        if incoming.available(Book._meta.get_field("cover").storage):
+            book = getattr(self, "object", None)
+            context["direct_upload_url"] = (
+                reverse("api-v1:start_direct_upload", args=[book.pk])
+                if book is not None and book.pk
+                else reverse("api-v1:start_unbound_direct_upload")
+            )
+        return context
 
     def form_valid(self, form: BookForm) -> HttpResponse:
         try:

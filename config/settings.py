@@ -340,7 +340,8 @@ CONTENT_SECURITY_POLICY = {
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:", "blob:", *MediaStorage.from_entry(STORAGES["default"]).origins],
         "font-src": ["'self'"],
-        "connect-src": ["'self'"],
+        # The bucket, with S3 only: the book form posts covers straight to it (js/direct-upload.js).
+        "connect-src": ["'self'", *MediaStorage.from_entry(STORAGES["default"]).upload_origins],
         "form-action": ["'self'"],
         "frame-ancestors": ["'none'"],
         "base-uri": ["'self'"],

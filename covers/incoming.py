@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core import signing
 from django.core.files.storage import Storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils.translation import gettext_lazy as _
 
 from . import keys
 from .files import STORAGE_UNAVAILABLE, CoverStorageError
@@ -22,8 +24,24 @@ logger = logging.getLogger(__name__)
 _TOTAL = re.compile(r"/(\d+)$")
 
 
+SALT = "api.direct-upload"
+BAD_HANDLE = _("This upload handle is not valid or has expired.")
+NOT_YOURS = _("This upload belongs to another member.")
+MISSING = _("Nothing was uploaded for this handle, or it was finalized already.")
+# The handle outlives the POST's expiry by the time a slow upload may still take to finish.
+GRACE_SECONDS = 600
+
+
 class UploadMissing(Exception):
     """Nothing under that key: never uploaded, expired, or already finalized."""
+
+
+class HandleRefused(Exception):
+    """A handle this member may not finalize here; `status` is the API's answer."""
+
+    def __init__(self, message: Any, status: int) -> None:
+        super().__init__(str(message))
+        self.message, self.status = message, status
 
 
 @dataclass(frozen=True)
@@ -87,6 +105,28 @@ def read(storage: Storage, name: str) -> SimpleUploadedFile:
     upload = SimpleUploadedFile("direct-upload", data[: cap + 1])
     upload.size = size
     return upload
+
+
+def sign(post: PresignedPost, member: Any, book: Any = None) -> str:
+    """The `upload` handle for a presigned POST: it binds the key to the member and, when
+    given, the book (None: the site's form for a book not saved yet, or any of theirs)."""
+    return signing.dumps({"name": post.name, "member": member, "book": None if book is None else str(book)}, salt=SALT)
+
+
+def claim(handle: str, member: Any, book: Any) -> str:
+    """The incoming key a handle names, if `member` may finalize it for `book`: the one
+    check the API's finalize and the site's form share. Raises HandleRefused."""
+    max_age = settings.BOOKSTORE_DIRECT_UPLOAD_EXPIRY + GRACE_SECONDS
+    try:
+        data = signing.loads(handle, salt=SALT, max_age=max_age)
+        name, owner, for_book = str(data["name"]), data["member"], data["book"]
+    except (signing.BadSignature, KeyError, TypeError) as exc:
+        raise HandleRefused(BAD_HANDLE, 400) from exc
+    if owner != member:
+        raise HandleRefused(NOT_YOURS, 403)
+    if (for_book is not None and for_book != str(book)) or not name.startswith(keys.INCOMING_PREFIX) or ".." in name:
+        raise HandleRefused(BAD_HANDLE, 400)
+    return name
 
 
 def delete(storage: Storage, name: str) -> None:

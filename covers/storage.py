@@ -151,6 +151,14 @@ class MediaStorage:
     options: Mapping[str, Any]
 
     @property
+    def upload_origins(self) -> tuple[str, ...]:
+        """Where the browser posts direct uploads, for the CSP's connect-src: the bucket's own
+        endpoint (a presigned POST never goes through a CDN's custom domain)."""
+        if not self.on_s3:
+            return ()
+        return tuple(_origins({name: value for name, value in self.options.items() if name != "custom_domain"}))
+
+    @property
     def signed(self) -> bool:
         return self.url_lifetime is not None
 

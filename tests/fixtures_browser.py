@@ -83,8 +83,8 @@ def browser():
 def site(live_server, s3_storage, settings):
     """The running site, with covers stored in the moto S3 server as production would.
 
-    The Content Security Policy's img-src is computed when settings are imported, from the
-    real storage configuration; django-csp reads the policy on every response, so it is
+    The Content Security Policy's img-src and connect-src (direct uploads) are computed when
+    settings are imported, from the real storage configuration; django-csp reads the policy on every response, so it is
     rebuilt here for the test's bucket endpoint, the way production computes it.
     """
     from covers.storage import configured_media
@@ -95,7 +95,15 @@ def site(live_server, s3_storage, settings):
         *[source for source in directives["img-src"] if source.startswith("'") or source.endswith(":")],
         *configured_media().origins,
     ]
+    directives["connect-src"] = ["'self'", *configured_media().upload_origins]
     settings.CONTENT_SECURITY_POLICY = {**policy, "DIRECTIVES": directives}
+    # What the README asks of a bucket the book form posts covers to (js/direct-upload.js).
+    s3_storage.client.put_bucket_cors(
+        Bucket=s3_storage.bucket,
+        CORSConfiguration={
+            "CORSRules": [{"AllowedOrigins": [live_server.url], "AllowedMethods": ["POST"], "AllowedHeaders": ["*"]}]
+        },
+    )
     return Site(live_server.url, s3_storage)
 
 

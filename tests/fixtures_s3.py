@@ -192,13 +192,18 @@ class S3Server(ThreadedMotoServer):
                 if refusal:
                     start_response(f"{refusal[0]} Refused", [("Content-Type", "application/xml")])
                     return [refusal[1]]
-                with self._lock:  # checked above: moto, which wants an Authorization header, may skip it once
-                    moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = ActionAuthenticatorMixin.request_count + 1
-                    try:
-                        return app(environ_, start_response)
-                    finally:
-                        moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+                return unsigned(environ_, start_response)  # checked above
+            if method == "OPTIONS":  # a CORS preflight: S3 answers it unsigned, from the bucket's CORS rules
+                return unsigned(environ_, start_response)
             return app(environ_, start_response)
+
+        def unsigned(environ_, start_response):
+            with self._lock:  # moto, which wants an Authorization header, may skip it once
+                moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = ActionAuthenticatorMixin.request_count + 1
+                try:
+                    return app(environ_, start_response)
+                finally:
+                    moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
 
         self._server = make_server(self._ip_address, self._port, counting_app, True, request_handler=MotoRequestHandler)
         self._server_ready_event.set()

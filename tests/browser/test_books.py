@@ -72,6 +72,61 @@ def test_member_adds_book_with_cover_and_sees_it_load_on_detail_and_list(
     page_problems.assert_none()
 
 
+def test_the_form_posts_the_cover_straight_to_the_bucket_with_progress_then_sends_only_its_handle(
+    page, site, alice, page_problems, screenshot, tmp_path
+):
+    log_in(page, "alice")
+    shown = []  # the progress bar's value each time it changes while it is visible
+    page.expose_function("__coverProgress", lambda value: shown.append(value))
+    form_posts = []
+    page.on("request", lambda request: form_posts.append(request) if request.url.endswith("/books/create/") else None)
+    page.goto("/books/create/")
+    cover = cover_file(tmp_path, title="Dawn")
+    fill_book_form(page, title="Dawn", author="Octavia E. Butler", price="12.00", cover=cover)
+    page.evaluate(
+        """() => {
+             const box = document.getElementById("cover-upload-progress");
+             const bar = document.getElementById("cover-upload-bar");
+             new MutationObserver(() => {
+               if (!box.classList.contains("d-none")) window.__coverProgress(bar.value);
+             }).observe(box, { attributes: true, subtree: true });
+             box.classList.remove("d-none");  // as during an upload, for axe; the script shows it again
+           }"""
+    )
+    assert_page_is_accessible(page)
+    screenshot("form-with-progress")
+    page.evaluate("() => document.getElementById('cover-upload-progress').classList.add('d-none')")
+    shown.clear()
+    site.s3.reset_requests()
+    page.get_by_role("button", name="Add book").click()
+    expect(page.get_by_role("heading", level=1, name="Dawn")).to_be_visible()
+
+    assert shown and shown[-1] == 100, f"the progress bar went {shown}"
+    requests = [(method, path.replace(f"/{site.s3.bucket}", "", 1)) for method, path, _query in site.s3.requests]
+    incoming = next(path for method, path in requests if method == "GET")
+    # The browser's CORS preflight, its POST, then the form's finalize: read, delete, store.
+    assert [method for method, _path in requests[:4]] == ["OPTIONS", "POST", "GET", "DELETE"], requests
+    assert {requests[0][1], requests[1][1]} <= {"", "/"} and incoming.startswith("/incoming/")
+    assert requests[3][1] == incoming
+    book = Book.objects.get(title="Dawn")
+    assert book.cover.name.startswith("covers/") and book.cover_thumbnail.name.startswith("covers/")
+    assert not [key for key in site.s3.stored_keys() if key.startswith("incoming/")]
+    create = [request for request in form_posts if request.method == "POST"]
+    assert len(create) == 1 and len(create[0].post_data_buffer) < cover.stat().st_size, "the file was sent again"
+    assert re.search(rb'name="cover_upload"\r\n\r\n[^\r]+\r\n', create[0].post_data_buffer), "no handle was sent"
+    page_problems.assert_none()
+
+
+def test_when_the_grant_fails_the_form_posts_the_file_itself(page, site, alice, page_problems, tmp_path):
+    log_in(page, "alice")
+    page.route("**/api/v1/covers/direct-uploads", lambda route: route.fulfill(status=503, body="{}"))
+    page_problems.expect_console_error("status of 503")
+    add_book(page, title="Fledgling", cover=cover_file(tmp_path, title="Fledgling"))
+    assert Book.objects.get(title="Fledgling").cover.name.startswith("covers/")
+    assert "POST" not in site.s3.methods()  # nothing went to the bucket: the file came with the form
+    page_problems.assert_none()
+
+
 def test_creator_replaces_cover_then_reviews_with_keyboard_rating_and_finds_book_by_search(
     page, site, alice, page_problems, screenshot, tmp_path
 ):
