@@ -19,7 +19,7 @@ from django.conf import settings
 from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.contrib import messages
 from django.core.cache import BaseCache, caches
-from django.core.exceptions import DisallowedHost
+from django.core.exceptions import DisallowedHost, ImproperlyConfigured
 from django.db import (
     DatabaseError,
     IntegrityError,
@@ -93,7 +93,8 @@ def _read_version_rows(second: int) -> dict[int, str]:
     round trip to the database on every cache hit. A kept connection that turns out dead
     (the database restarted, a dropped link) is closed and the statement runs again on a
     new one, which is what a failed check does."""
-    connection = connections[router.db_for_read(CatalogueVersion)]
+    # Any: django-stubs does not declare the health-check attributes Django 4.1 added.
+    connection: Any = connections[router.db_for_read(CatalogueVersion)]
     if (
         connection.connection is not None
         and connection.health_check_enabled
@@ -487,7 +488,7 @@ class CachedPageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        state: dict[str, Any] = {"served_from_top": True}
+        state: dict[str, Any] = {}
         token = _request_state.set(state)
         try:
             hit = self._lookup(request, state)
@@ -547,12 +548,17 @@ class AnonymousPageCacheMiddleware:
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        middleware = list(settings.MIDDLEWARE)
+        here, serving = f"{__name__}.AnonymousPageCacheMiddleware", f"{__name__}.CachedPageMiddleware"
+        if serving not in middleware or middleware.index(serving) > middleware.index(here):
+            # Without it nothing would be served from the cache, silently.
+            raise ImproperlyConfigured(f"{serving} must come before {here} in MIDDLEWARE")
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         state = _request_state.get()
         token = None
-        if state is None:  # CachedPageMiddleware is not installed: scope this request here
+        if state is None:  # called outside MIDDLEWARE (a test calling it directly): its own scope
             state = {}
             token = _request_state.set(state)
         try:
