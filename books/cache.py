@@ -512,15 +512,23 @@ class CachedPageMiddleware:
 
     @staticmethod
     def _lookup(request: HttpRequest, state: dict[str, Any]) -> HttpResponseBase | None:
-        if not _may_use_cache(request) or not page_timeout():
+        if not enabled() or not page_timeout():
             return None
         view = _cacheable_view(request)
-        language = _reader_language(request) if view is not None else None
-        if view is None or language is None:
+        if view is None:
             return None
         url_name, book_id = view
         if book_id is not None:
             state["book"] = book_id  # a book's page: keyed by its own token
+        if not _may_use_cache(request):
+            # A member's page reads the version too (its counts and fragments): first, so
+            # that it is the connection's health check here as well (_read_version_rows).
+            if request.method == "GET":
+                catalogue_version()
+            return None
+        language = _reader_language(request)
+        if language is None:
+            return None
         try:
             with translation.override(language):
                 key = _page_key(request, catalogue_version(), url_name)
