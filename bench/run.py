@@ -160,7 +160,8 @@ def page_urls(base):
 
 def wrk(url, cookie=None, duration=DURATION, headers=()):
     """Rate and latency of `url` under wrk; `headers` ("Name: value") beside the session cookie."""
-    args = ["wrk", f"-t{min(THREADS, CONNECTIONS)}", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency", "--timeout", "10s"]
+    threads = min(THREADS, CONNECTIONS)  # wrk refuses more threads than connections
+    args = ["wrk", f"-t{threads}", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency", "--timeout", "10s"]
     if cookie:
         args += ["-H", f"Cookie: {cookie}"]
     for header in headers:
