@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import logging
-import pickle
 import threading
 import time
 import uuid
@@ -30,7 +29,7 @@ from django.db import (
     transaction,
 )
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.urls import Resolver404, resolve
 from django.utils import translation
@@ -429,12 +428,13 @@ class _LocalPages:
     read from the database on every request, so a write anywhere gives every process new
     keys and the entries here are never asked for again. An entry lives no longer than its
     shared copy (the expiry stored with it), and at most BOOKSTORE_PAGE_CACHE_LOCAL_PAGES
-    pages are kept, least recently used out first. Pickled, so each hit gets its own copy
-    for the middleware above to add its headers to.
+    pages are kept, least recently used out first. Kept as status, headers and body, and
+    built into a new response for each hit (the middleware above adds its headers to it):
+    cheaper than unpickling the stored response, and than pickling it to keep.
     """
 
     def __init__(self) -> None:
-        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[float, int, tuple[tuple[str, str], ...], bytes]] = OrderedDict()
         self._lock = threading.Lock()  # gthread workers share it
 
     def get(self, key: str) -> HttpResponseBase | None:
@@ -446,17 +446,17 @@ class _LocalPages:
                 del self._entries[key]
                 return None
             self._entries.move_to_end(key)
-        response: HttpResponseBase = pickle.loads(entry[1])  # noqa: S301 - our own pickle of our own page
-        return response
+        _expires, status, headers, content = entry
+        return HttpResponse(content, status=status, headers=dict(headers))
 
     def put(self, key: str, response: HttpResponseBase) -> None:
         capacity = settings.BOOKSTORE_PAGE_CACHE_LOCAL_PAGES
         expires = getattr(response, "page_cache_expires", None)
-        if capacity <= 0 or expires is None:
+        if capacity <= 0 or expires is None or not isinstance(response, HttpResponse) or response.cookies:
             return
-        data = pickle.dumps(response, pickle.HIGHEST_PROTOCOL)
+        entry = (expires, response.status_code, tuple(response.items()), response.content)
         with self._lock:
-            self._entries[key] = (expires, data)
+            self._entries[key] = entry
             self._entries.move_to_end(key)
             while len(self._entries) > capacity:
                 self._entries.popitem(last=False)
