@@ -318,10 +318,16 @@ def _remember(memo: dict[Any, Any], key: Any, value: Any) -> Any:
     return value
 
 
+# Parameters whose canonical reading is a pure function of their text. Any other (a subject,
+# kept only if it exists in the database; a filter added later; junk) is read every time.
+_PURE_PARAMETERS = frozenset(
+    {"q", "sort", "page", "language", "year_min", "year_max", "price_min", "price_max", "rating"}
+)
+
+
 def _query_key(request: HttpRequest, url_name: str) -> str | None:
     """What in the query string changes this page, canonical; None when it must not be cached."""
-    # A subject filter is kept only if the subject exists (a database read): never remembered.
-    if "subject" in request.GET:
+    if not _PURE_PARAMETERS.issuperset(request.GET):
         return _read_query_key(request, url_name)
     memo_key = (url_name, request.META.get("QUERY_STRING", ""))
     if memo_key in _query_keys:
