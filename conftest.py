@@ -6,6 +6,7 @@ Larger fixture families live in their own modules under tests/ and are loaded he
 import pytest
 from django.core.cache import caches
 
+from books.cache import local_pages
 from tests.factories import BookFactory, UserFactory
 
 pytest_plugins = ["tests.fixtures_s3", "tests.fixtures_browser"]
@@ -23,9 +24,11 @@ def _empty_caches():
     """Every test starts with empty caches, so cached pages never leak between tests."""
     for cache in caches.all():
         cache.clear()
+    local_pages.clear()  # the page cache's per-process copies
     yield
     for cache in caches.all():
         cache.clear()
+    local_pages.clear()
 
 
 @pytest.fixture

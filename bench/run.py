@@ -11,7 +11,8 @@ with 10,000 reviews against one with 3, a member with 5,000 reviews against one 
 page cache off so every request renders; it prints queries per page and the time ratio.
 
 Environment: BENCH_SIZES (default "10000,100000"), BENCH_DATABASES ("postgresql,sqlite"),
-BENCH_DURATION (seconds per page, default 5), BENCH_CONNECTIONS (default 4),
+BENCH_DURATION (seconds per page, default 5), BENCH_CONNECTIONS (default 8), BENCH_THREADS (wrk
+threads, default 2: `wrk -t2 -c8`, as issue 17 measured),
 BENCH_POSTGRES (server URL, default postgres://postgres@127.0.0.1:5432),
 BENCH_DB_NAME (default bookstore_perf_bench), BENCH_REDIS_URL (default
 redis://127.0.0.1:6379/5), BENCH_WORKERS (gunicorn workers, default 2).
@@ -44,7 +45,8 @@ RESULTS = ROOT / "bench" / "results"
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "10000,100000").split(",")]
 DATABASES = os.environ.get("BENCH_DATABASES", "postgresql,sqlite").split(",")
 DURATION = int(os.environ.get("BENCH_DURATION", "5"))
-CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "4"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
+THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 POSTGRES = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = os.environ.get("BENCH_DB_NAME", "bookstore_perf_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
@@ -158,7 +160,8 @@ def page_urls(base):
 
 def wrk(url, cookie=None, duration=DURATION, headers=()):
     """Rate and latency of `url` under wrk; `headers` ("Name: value") beside the session cookie."""
-    args = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency", "--timeout", "10s"]
+    threads = min(THREADS, CONNECTIONS)  # wrk refuses more threads than connections
+    args = ["wrk", f"-t{threads}", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency", "--timeout", "10s"]
     if cookie:
         args += ["-H", f"Cookie: {cookie}"]
     for header in headers:
@@ -388,7 +391,7 @@ def main():
         "ratio = rps / rps of the site's own bare template measured just before, same server; /y.view and "
         "/y.tmpl = rps / rps of the yardstick's bare view and 24-item template (bench/yardstick: startproject's "
         "Django, same gunicorn settings), measured just before.\n"
-        f"Request logging at INFO as in production. wrk -c{CONNECTIONS}, "
+        f"Request logging at INFO as in production. wrk -t{min(THREADS, CONNECTIONS)} -c{CONNECTIONS}, "
         f"{DURATION}s per row, gunicorn {WORKERS} sync workers, {os.cpu_count()} CPUs, "
         f"load average at the end {os.getloadavg()[0]:.1f}."
     )

@@ -7,17 +7,31 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import logging
+import threading
+import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.contrib import messages
 from django.core.cache import BaseCache, caches
-from django.db import DatabaseError, IntegrityError, connections, router, transaction
+from django.core.exceptions import DisallowedHost, ImproperlyConfigured
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connections,
+    router,
+    transaction,
+)
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
+from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers, set_response_etag
 from django.utils.http import urlencode
@@ -71,8 +85,30 @@ def _book_row(book_id: Any) -> int:
 def _read_version_rows(second: int) -> dict[int, str]:
     """The tokens of the catalogue row and `second`, in one statement (one snapshot). Plain
     SQL: this runs on every cached page, and building it through the ORM cost as much as
-    running it."""
-    connection = connections[router.db_for_read(CatalogueVersion)]
+    running it.
+
+    It is the first statement of an anonymous page's request, and it doubles as the
+    connection's health check (CONN_HEALTH_CHECKS): a `SELECT 1` before it was a second
+    round trip to the database on every cache hit. A kept connection that turns out dead
+    (the database restarted, a dropped link) is closed and the statement runs again on a
+    new one, which is what a failed check does."""
+    # Any: django-stubs does not declare the health-check attributes Django 4.1 added.
+    connection: Any = connections[router.db_for_read(CatalogueVersion)]
+    if (
+        connection.connection is not None
+        and connection.health_check_enabled
+        and not connection.health_check_done
+        and not connection.in_atomic_block
+    ):
+        connection.health_check_done = True
+        try:
+            return _select_version_rows(connection, second)
+        except (OperationalError, InterfaceError):
+            connection.close()
+    return _select_version_rows(connection, second)
+
+
+def _select_version_rows(connection: Any, second: int) -> dict[int, str]:
     quote = connection.ops.quote_name
     table, token, pk = quote(CatalogueVersion._meta.db_table), quote("token"), quote("id")
     with connection.cursor() as cursor:
@@ -243,12 +279,17 @@ def _may_use_cache(request: HttpRequest) -> bool:
 
 
 def _page_number(request: HttpRequest) -> int | None:
-    """The page number as the views read it; None past BOOKSTORE_PAGE_CACHE_MAX_PAGE (never cached)."""
+    """The page number as the views read it (a junk one shows the first page); None below 1,
+    which shows the last page under another number (never cached)."""
     try:
         number = int(request.GET.get("page") or 1)
     except ValueError:
-        number = 1  # the views show the first page for a junk number
-    return number if 1 <= number <= settings.BOOKSTORE_PAGE_CACHE_MAX_PAGE else None
+        number = 1
+    return number if number >= 1 else None
+
+
+def _within_first_pages(number: int | None) -> int | None:
+    return number if number is not None and number <= settings.BOOKSTORE_PAGE_CACHE_MAX_PAGE else None
 
 
 def _list_query(request: HttpRequest) -> tuple[str, str, int | None, str]:
@@ -263,18 +304,64 @@ def _list_query(request: HttpRequest) -> tuple[str, str, int | None, str]:
     return view.search_query, view.sort, _page_number(request), view.filter_key
 
 
+# Pure functions of the URL, asked on every cache hit: remembered per process. Bounded by
+# emptying them when full (junk URLs cannot grow them).
+_MEMO_SIZE = 4096
+_query_keys: dict[tuple[str, str], str | None] = {}
+_views: dict[tuple[Any, str], tuple[str, Any] | None] = {}
+
+
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> Any:
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[key] = value
+    return value
+
+
+# Parameters whose canonical reading is a pure function of their text. Any other (a subject,
+# kept only if it exists in the database; a filter added later; junk) is read every time.
+_PURE_PARAMETERS = frozenset(
+    {"q", "sort", "page", "language", "year_min", "year_max", "price_min", "price_max", "rating"}
+)
+
+
 def _query_key(request: HttpRequest, url_name: str) -> str | None:
     """What in the query string changes this page, canonical; None when it must not be cached."""
+    if not _PURE_PARAMETERS.issuperset(request.GET):
+        return _read_query_key(request, url_name)
+    memo_key = (url_name, request.META.get("QUERY_STRING", ""))
+    if memo_key in _query_keys:
+        return _query_keys[memo_key]
+    return _remember(_query_keys, memo_key, _read_query_key(request, url_name))
+
+
+def _read_query_key(request: HttpRequest, url_name: str) -> str | None:
     from .views import review_sort
 
     if url_name == "book_list":
+        # Any page number may be looked up; only the first and the last pages are stored
+        # (_admitted_list_page), so a number never stored costs one miss.
         search, sort, number, filters = _list_query(request)
         key = urlencode({"q": search, "sort": sort, "page": str(number)})
         return None if number is None else f"{key}&{filters}"
     if url_name == "book_detail":  # a page of the book's reviews, in one of their orders
-        number = _page_number(request)
+        number = _within_first_pages(_page_number(request))
         return None if number is None else urlencode({"sort": review_sort(request), "page": str(number)})
     return ""
+
+
+def _admitted_list_page(request: HttpRequest, response: HttpResponseBase) -> bool:
+    """A list page may be stored when it is one of the first or the last
+    BOOKSTORE_PAGE_CACHE_MAX_PAGE pages, under the number it shows: the last page is one
+    click from the first (the pager's last link), and a number past the end, which shows
+    the last page too, is never stored, so a list has at most twice that many entries."""
+    number = _page_number(request)
+    if _within_first_pages(number) is not None:
+        return True
+    page = (getattr(response, "context_data", None) or {}).get("page_obj")
+    if page is None or number != page.number:
+        return False
+    return number > page.paginator.num_pages - settings.BOOKSTORE_PAGE_CACHE_MAX_PAGE
 
 
 def _page_key(request: HttpRequest, version: str, url_name: str) -> str | None:
@@ -319,11 +406,93 @@ def _may_store(request: HttpRequest, response: HttpResponseBase) -> bool:
     return not any(word in cache_control for word in ("private", "no-store", "no-cache"))
 
 
-class AnonymousPageCacheMiddleware:
-    """Serves anonymous GETs of the home, list/search and detail pages from the cache.
+def _cacheable_view(request: HttpRequest) -> tuple[str, Any] | None:
+    """The URL name and the book id of a page the cache may serve, before the URL resolver
+    runs in the handler; None for any other path."""
+    urlconf = getattr(request, "urlconf", None)
+    memo_key = (urlconf, request.path_info)
+    if memo_key in _views:
+        return _views[memo_key]
+    try:
+        match = resolve(request.path_info, urlconf)
+    except Resolver404:
+        return _remember(_views, memo_key, None)
+    if not getattr(match.func, "anonymous_page_cache", False):
+        return _remember(_views, memo_key, None)
+    book_id = match.kwargs.get("pk") if match.url_name == "book_detail" else None
+    return _remember(_views, memo_key, (match.url_name or "", book_id))
 
-    Placed last in MIDDLEWARE, so the session, CSRF, message and security middleware still
-    run around a cached response exactly as around a rendered one.
+
+def _reader_language(request: HttpRequest) -> str | None:
+    """The language LocaleMiddleware will choose for this request; None when the URLs carry
+    it (i18n_patterns: then only the full stack decides)."""
+    if is_language_prefix_patterns_used(getattr(request, "urlconf", None) or settings.ROOT_URLCONF)[0]:
+        return None
+    return translation.get_language_from_request(request)
+
+
+class _LocalPages:
+    """The pages this process served last, in front of the shared cache: a hit then costs
+    the version read and no round trip to Redis.
+
+    Correct for the same reason the shared cache is: a key holds the catalogue version,
+    read from the database on every request, so a write anywhere gives every process new
+    keys and the entries here are never asked for again. An entry lives no longer than its
+    shared copy (the expiry stored with it), and at most BOOKSTORE_PAGE_CACHE_LOCAL_PAGES
+    pages are kept, least recently used out first. Kept as status, headers and body, and
+    built into a new response for each hit (the middleware above adds its headers to it):
+    cheaper than unpickling the stored response, and than pickling it to keep.
+    """
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[str, tuple[float, int, tuple[tuple[str, str], ...], bytes]] = OrderedDict()
+        self._lock = threading.Lock()  # gthread workers share it
+
+    def get(self, key: str) -> HttpResponseBase | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry[0] <= time.time():
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+        _expires, status, headers, content = entry
+        return HttpResponse(content, status=status, headers=dict(headers))
+
+    def put(self, key: str, response: HttpResponseBase) -> None:
+        capacity = settings.BOOKSTORE_PAGE_CACHE_LOCAL_PAGES
+        expires = getattr(response, "page_cache_expires", None)
+        if capacity <= 0 or expires is None or not isinstance(response, HttpResponse) or response.cookies:
+            return
+        entry = (expires, response.status_code, tuple(response.items()), response.content)
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > capacity:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+local_pages = _LocalPages()
+
+
+class CachedPageMiddleware:
+    """Answers an anonymous GET of a cached page near the top of MIDDLEWARE, and stores a
+    page missed as the whole stack answered it.
+
+    A hit used to pay for every middleware (sessions, locale, CSRF, auth, messages, CSP,
+    allauth) only for them to add the same headers again: most of its cost
+    (docs/ARCHITECTURE.md, "Caching"). Placed after the request log, the security
+    middleware and ConditionalGetMiddleware, which still run around a hit; the page is
+    stored here after the middleware below it ran, so a hit carries exactly the headers
+    (CSP, X-Frame-Options, Vary, Content-Language, Cache-Control, ETag) of the page it
+    copies. Which pages are cached, and whether a rendered one may be, is decided by
+    AnonymousPageCacheMiddleware (last in MIDDLEWARE, around the view); requests with a
+    session or messages cookie, and any method but GET, always take the whole stack.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
@@ -333,20 +502,100 @@ class AnonymousPageCacheMiddleware:
         state: dict[str, Any] = {}
         token = _request_state.set(state)
         try:
+            hit = self._lookup(request, state)
+            if hit is not None:
+                return hit
             response = self.get_response(request)
+            key = state.get("store_key")
+            if (
+                key is not None
+                and response.status_code == 200
+                and not response.cookies  # set by a middleware below: personal after all
+                and response.get("Content-Language") == state.get("language")
+            ):
+                timeout = page_timeout()
+                response.page_cache_expires = time.time() + timeout  # type: ignore[attr-defined]  # for local_pages
+                page_cache().set(key, response, timeout=timeout)
+                local_pages.put(key, response)
+            return response
         finally:
             _request_state.reset(token)
-        candidate = getattr(request, "_page_cache_candidate", False)
-        # Before storing, so a page served from the cache carries the same ETag (and a hit,
-        # already patched, is not patched again). Only a candidate that missed has a key.
-        missed = candidate and not getattr(request, "_page_cache_hit", False)
-        shareable = missed and _patch_http_caching(request, response)
-        key = getattr(request, "_page_cache_key", None)
-        if key is not None and state.get("store", True) and shareable:
-            page_cache().set(key, response, timeout=page_timeout())
-        if candidate:
-            # A page that differs between readers must not be reused by a shared proxy.
-            patch_vary_headers(response, ["Cookie"])
+
+    @staticmethod
+    def _lookup(request: HttpRequest, state: dict[str, Any]) -> HttpResponseBase | None:
+        if not enabled() or not page_timeout():
+            return None
+        view = _cacheable_view(request)
+        if view is None:
+            return None
+        url_name, book_id = view
+        if book_id is not None:
+            state["book"] = book_id  # a book's page: keyed by its own token
+        if not _may_use_cache(request):
+            # A member's page reads the version too (its counts and fragments): first, so
+            # that it is the connection's health check here as well (_read_version_rows).
+            if request.method == "GET":
+                catalogue_version()
+            return None
+        language = _reader_language(request)
+        if language is None:
+            return None
+        try:
+            with translation.override(language):
+                key = _page_key(request, catalogue_version(), url_name)
+        except DisallowedHost:
+            return None  # the whole stack answers it with its 400
+        if key is None:
+            return None
+        response = local_pages.get(key)
+        if response is None:
+            response = page_cache().get(key)
+            if response is None:
+                # Stored on the way out if AnonymousPageCacheMiddleware finds the page shareable.
+                state["lookup_key"], state["language"] = key, language
+                return None
+            local_pages.put(key, response)
+        response["X-Page-Cache"] = "hit"
+        return response
+
+
+class AnonymousPageCacheMiddleware:
+    """Decides which anonymous pages the cache keeps: the home, list/search and detail pages,
+    when rendered alike for every reader. Last in MIDDLEWARE, around the view, so it sees
+    the view and what the request and response turned out to be (a member, a CSRF token, a
+    message, a cookie); CachedPageMiddleware, near the top, serves and stores them.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        middleware = list(settings.MIDDLEWARE)
+        here, serving = f"{__name__}.AnonymousPageCacheMiddleware", f"{__name__}.CachedPageMiddleware"
+        if serving not in middleware or middleware.index(serving) > middleware.index(here):
+            # Without it nothing would be served from the cache, silently.
+            raise ImproperlyConfigured(f"{serving} must come before {here} in MIDDLEWARE")
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        state = _request_state.get()
+        token = None
+        if state is None:  # called outside MIDDLEWARE (a test calling it directly): its own scope
+            state = {}
+            token = _request_state.set(state)
+        try:
+            response = self.get_response(request)
+        finally:
+            if token is not None:
+                _request_state.reset(token)
+        if not getattr(request, "_page_cache_candidate", False):
+            return response
+        # Before storing, so a page served from the cache carries the same ETag.
+        shareable = _patch_http_caching(request, response)
+        key = state.get("lookup_key")  # set by CachedPageMiddleware when it missed
+        if key is not None and shareable and state.get("store", True):
+            url_name = request.resolver_match.url_name if request.resolver_match else ""
+            if url_name != "book_list" or _admitted_list_page(request, response):
+                state["store_key"] = key  # stored by CachedPageMiddleware, with every header
+        # A page that differs between readers must not be reused by a shared proxy.
+        patch_vary_headers(response, ["Cookie"])
         return response
 
     def process_view(
@@ -362,14 +611,6 @@ class AnonymousPageCacheMiddleware:
         if not enabled() or not page_timeout():
             return None
         version = catalogue_version()
-        if _may_use_cache(request):
-            key = _page_key(request, version, url_name or "")
-            response = page_cache().get(key) if key else None
-            if response is not None:
-                response["X-Page-Cache"] = "hit"
-                request._page_cache_hit = True  # type: ignore[attr-defined]  # read back in __call__
-                return response
-            request._page_cache_key = key  # type: ignore[attr-defined]  # read back in __call__
         # A search or a filter combination is one of unboundedly many: each counts towards the budget.
         searched = url_name == "book_list" and any(_list_query(request)[::3])
         if searched and not _admit_search(version) and state is not None:

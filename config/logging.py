@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import datetime
+import functools
 import logging
 import re
 from typing import Any
@@ -50,13 +51,18 @@ def redact(text: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=1024)
+def _sensitive_name(key: str) -> bool:
+    # A record's field names are the same dozen on every line: one regex match each per
+    # process, not per line (the request log writes a line per request).
+    return bool(_SENSITIVE_NAME_RE.match(key))
+
+
 def _redact_value(value: Any) -> Any:
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, dict):
-        return {
-            key: REDACTED if _SENSITIVE_NAME_RE.match(str(key)) else _redact_value(item) for key, item in value.items()
-        }
+        return {key: REDACTED if _sensitive_name(str(key)) else _redact_value(item) for key, item in value.items()}
     if isinstance(value, list | tuple | set):
         return [_redact_value(item) for item in value]
     if value is None or isinstance(value, bool | int | float):

@@ -35,7 +35,8 @@ class RequestLogMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        # From META: request.headers would build a mapping of every header for this one.
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]  # for views and error pages
         token = request_id_var.set(request_id)

@@ -77,6 +77,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Outside the page cache: a cached page, too, answers If-None-Match with 304.
     "django.middleware.http.ConditionalGetMiddleware",
+    # An anonymous page in the page cache is answered here, headers and all, without the
+    # middleware below (books/cache.py); a miss is stored here as they answered it.
+    "books.cache.CachedPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The reader's language: the language cookie (the footer's switch), else Accept-Language.
     "django.middleware.locale.LocaleMiddleware",
@@ -89,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.csp.CachedPolicyCSPMiddleware",  # django-csp's, its header built once
     "allauth.account.middleware.AccountMiddleware",
+    # Around the view: decides whether a rendered page is the same for every reader.
     "books.cache.AnonymousPageCacheMiddleware",
 ]
 
@@ -182,15 +186,19 @@ else:
 BOOKSTORE_PAGE_CACHE = env.bool("BOOKSTORE_PAGE_CACHE", default=bool(REDIS_URL))
 # Capped at half of AWS_QUERYSTRING_EXPIRE when covers use signed S3 URLs.
 BOOKSTORE_PAGE_CACHE_SECONDS = env.int("BOOKSTORE_PAGE_CACHE_SECONDS", default=60)
-# What bounds the page cache whatever URLs arrive: list pages past this number are not
-# cached, nor more than this many distinct searches per catalogue version.
 # HTTP caching of anonymous pages by a CDN or reverse proxy (Cache-Control s-maxage and
 # stale-while-revalidate; browsers revalidate every time with the ETag). Both together stay
 # within half a signed cover URL's lifetime (books.cache.shared_cache_control).
 BOOKSTORE_SHARED_CACHE_SECONDS = env.int("BOOKSTORE_SHARED_CACHE_SECONDS", default=10)
 BOOKSTORE_STALE_WHILE_REVALIDATE_SECONDS = env.int("BOOKSTORE_STALE_WHILE_REVALIDATE_SECONDS", default=30)
+# What bounds the page cache whatever URLs arrive: list pages are cached only among the
+# first and the last this many, and no more than this many distinct searches per catalogue
+# version.
 BOOKSTORE_PAGE_CACHE_MAX_PAGE = env.int("BOOKSTORE_PAGE_CACHE_MAX_PAGE", default=20)
 BOOKSTORE_PAGE_CACHE_MAX_SEARCHES = env.int("BOOKSTORE_PAGE_CACHE_MAX_SEARCHES", default=500)
+# Pages each process keeps in its own memory in front of Redis (books.cache.local_pages):
+# the most recently served, never past their shared copy's expiry; 0 turns it off.
+BOOKSTORE_PAGE_CACHE_LOCAL_PAGES = env.int("BOOKSTORE_PAGE_CACHE_LOCAL_PAGES", default=64)
 
 # --- Authentication (django-allauth) ------------------------------------------------
 AUTH_USER_MODEL = "accounts.CustomUser"

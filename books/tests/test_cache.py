@@ -6,11 +6,14 @@ import time
 import uuid
 from pathlib import Path
 
+import psycopg
 import pytest
 import requests
 from django.conf import settings as django_settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.exceptions import ImproperlyConfigured
+from django.db import close_old_connections, connection
 from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import reverse
@@ -465,3 +468,98 @@ def test_a_review_moved_to_another_book_retires_both_books_pages(client, caching
 
     assert "Moved along." not in client.get(first.get_absolute_url()).content.decode()
     assert "Moved along." in client.get(second.get_absolute_url()).content.decode()
+
+
+# --- Hits answered near the top of the middleware stack (books.cache.CachedPageMiddleware) ---
+SAME_EVERY_TIME = {"X-Request-ID", "X-Page-Cache"}
+
+
+@pytest.mark.django_db
+def test_a_hit_carries_every_header_the_whole_stack_gave_the_rendered_page(client, caching, book):
+    for url in (LIST, book.get_absolute_url(), "/"):
+        rendered = client.get(url)
+        hit = client.get(url)
+        assert not is_hit(rendered) and is_hit(hit)
+        assert hit.content == rendered.content
+        headers = {name: value for name, value in rendered.items() if name not in SAME_EVERY_TIME}
+        assert {name: value for name, value in hit.items() if name not in SAME_EVERY_TIME} == headers
+        # What the middleware below the early answer adds, present on both.
+        for name in ("Content-Security-Policy", "X-Frame-Options", "Content-Language", "ETag", "Cache-Control"):
+            assert hit[name], name
+        assert {"Cookie", "Accept-Language"} <= {part.strip() for part in hit["Vary"].split(",")}
+        assert hit["X-Content-Type-Options"] == "nosniff"  # the security middleware, still around a hit
+
+
+@pytest.mark.django_db
+def test_a_session_cookie_a_head_or_a_post_never_gets_the_cached_page(client, caching, book):
+    client.get(LIST)
+    assert is_hit(client.get(LIST))
+    assert not is_hit(client.head(LIST))
+    assert client.post(LIST).status_code == 405  # answered by the view, not from the cache
+    client.cookies[django_settings.SESSION_COOKIE_NAME] = "an-unknown-or-expired-session"
+    assert not is_hit(client.get(LIST))
+
+
+@pytest.mark.django_db
+def test_a_hit_speaks_the_readers_language(client, caching, book):
+    english = client.get(LIST)
+    german = client.get(LIST, headers={"accept-language": "de"})
+    assert not is_hit(german) and german["Content-Language"] == "de"
+    again = client.get(LIST, headers={"accept-language": "de"})
+    assert is_hit(again) and again.content == german.content != english.content
+    assert is_hit(client.get(LIST)) and client.get(LIST)["Content-Language"] == "en"
+
+
+@pytest.mark.django_db
+def test_the_first_and_last_list_pages_are_cached_and_a_number_past_the_end_is_not_stored(client, caching, member):
+    caching.BOOKSTORE_PAGE_CACHE_MAX_PAGE = 1
+    BookFactory.create_batch(49, creator=member)  # three pages of 24
+    for number, stored in ((1, True), (2, False), (3, True), (9, False)):
+        url = f"{LIST}?page={number}"
+        client.get(url)
+        assert is_hit(client.get(url)) is stored, url
+    assert "showing 49–49" in client.get(f"{LIST}?page=9").content.decode()  # the last page, rendered
+
+
+@pytest.mark.django_db
+def test_a_page_kept_in_this_process_is_not_served_after_its_lifetime(client, caching, book, monkeypatch):
+    client.get(LIST)
+    assert is_hit(client.get(LIST))
+    page_cache.page_cache().clear()  # only this process's copy is left
+    assert is_hit(client.get(LIST))
+    later = time.time() + django_settings.BOOKSTORE_PAGE_CACHE_SECONDS + 1
+    monkeypatch.setattr(page_cache.time, "time", lambda: later)
+    assert not is_hit(client.get(LIST))
+
+
+def test_the_page_cache_refuses_to_start_without_the_middleware_that_serves_it(settings):
+    settings.MIDDLEWARE = [name for name in settings.MIDDLEWARE if name != "books.cache.CachedPageMiddleware"]
+    with pytest.raises(ImproperlyConfigured, match="CachedPageMiddleware"):
+        page_cache.AnonymousPageCacheMiddleware(lambda request: HttpResponse())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dropped_database_connection_costs_a_cached_page_no_error(client, caching, book):
+    """The version read is the connection's health check (no SELECT 1 before it): a kept
+    connection the database dropped is replaced, and the reader gets the page."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a server-side disconnect needs PostgreSQL")
+    caching.DATABASES["default"]["CONN_MAX_AGE"] = 60  # kept between requests, as in production
+    client.get(LIST)
+    assert is_hit(client.get(LIST))
+    dropped = connection.connection.info.backend_pid
+    with psycopg.connect(_server_url(connection), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [dropped])
+    # What the handler does at the end of every request (the test client leaves it out):
+    # the kept connection is due for its health check on the next request.
+    close_old_connections()
+    again = client.get(LIST)
+    assert again.status_code == 200 and is_hit(again)
+    assert connection.connection.info.backend_pid != dropped
+
+
+def _server_url(conn):
+    params = conn.get_connection_params()
+    return psycopg.conninfo.make_conninfo(
+        **{key: params[key] for key in ("dbname", "user", "host", "port", "password") if params.get(key)}
+    )
