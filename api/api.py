@@ -13,7 +13,7 @@ from uuid import UUID
 from django.contrib.auth import get_user_model
 from django.forms import BaseForm
 from django.forms.models import model_to_dict
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -24,6 +24,7 @@ from ninja.files import UploadedFile
 from pydantic import Field
 
 from books import cache, ratelimits
+from books.filters import BookFilters as SiteBookFilters
 from books.forms import BookForm, ReviewForm
 from books.models import Book, BookQuerySet, Review
 from books.services import book_delete, book_save, review_add, review_delete, review_edit
@@ -235,23 +236,45 @@ def member_out(member: Any) -> dict[str, Any]:
 
 
 class BookFilters(Schema):
-    q: str = Field(default="", max_length=1000, description="Title or author contains this, ignoring case.")
+    q: str = Field(
+        default="",
+        max_length=1000,
+        description="The site's search: every word, in any order, in title, author, ISBN, publisher or subjects.",
+    )
     sort: str = Field(default="newest", description="newest, title, price or rating; anything else is newest.")
     cursor: str | None = Field(default=None, description="`next_cursor` of the previous page.")
     limit: int = Field(default=24, ge=1, le=MAX_PAGE)
+    # The site's filters, read as its list page reads them (books.filters): a malformed value is
+    # left out, never an error, so a link copied from the site gives the same books.
+    subject: str = Field(default="", max_length=100, description="A subject's slug, as in /subjects/<slug>/.")
+    language: str = Field(default="", max_length=20, description="ISO 639 code, e.g. en.")
+    year_min: str = Field(default="", max_length=20, description="Published in or after this year.")
+    year_max: str = Field(default="", max_length=20, description="Published in or before this year.")
+    price_min: str = Field(default="", max_length=20, description="At least this price.")
+    price_max: str = Field(default="", max_length=20, description="At most this price.")
+    rating: str = Field(default="", max_length=20, description="Average rating of at least this many stars (1-5).")
+
+    def site_filters(self) -> SiteBookFilters:
+        names = ("subject", "language", "year_min", "year_max", "price_min", "price_max", "rating")
+        query = QueryDict(mutable=True)
+        for name in names:
+            if value := getattr(self, name):
+                query[name] = value
+        return SiteBookFilters.from_query(query)
 
 
 @api.get("/books", response={200: schemas.BookPage, **READ_ERRORS}, auth=auth.READ, tags=["books"])
 def list_books(request: HttpRequest, filters: Query[BookFilters]) -> HttpResponse:
     """The catalogue, with the site's search and sorts, a page at a time."""
     # The same for every caller: cached like the site's list pages (api/cache.py).
-    params = api_cache.list_params(filters.q, filters.sort, filters.cursor, filters.limit)
-    query, sort, cursor, limit = params
+    site_filters = filters.site_filters()
+    params = api_cache.list_params(filters.q, filters.sort, filters.cursor, filters.limit, site_filters)
+    query, sort, cursor, limit, _chosen = params
     key = api_cache.list_key(params) if api_cache.timeout() else None
     if key is not None and (body := cache.page_cache().get(key)) is not None:
         return api_cache.json_response(body, hit=True)
     rows, next_cursor = cursors.page(
-        Book.objects.search(query).values(*BookQuerySet.CARD_FIELDS),
+        site_filters.apply(Book.objects.search(query)).values(*BookQuerySet.CARD_FIELDS),
         cursors.BOOK_SORTS[sort],
         cursor or None,
         limit,

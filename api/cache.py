@@ -18,6 +18,7 @@ import hashlib
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -25,6 +26,7 @@ from django.http.response import HttpResponseBase
 from pydantic import ValidationError
 
 from books import cache
+from books.filters import BookFilters as SiteBookFilters
 from books.views import SEARCH_MAX_LENGTH  # the site's search reads as much
 
 from . import auth, cursors
@@ -38,22 +40,27 @@ def timeout() -> int:
     return cache.page_timeout() if cache.enabled() else 0
 
 
-def list_params(q: str, sort: str, cursor: str | None, limit: int) -> tuple[str, str, str, int]:
-    """The list's parameters as `list_books` reads them: the same answer for the same tuple."""
+ListParams = tuple[str, str, str, int, str]
+
+
+def list_params(q: str, sort: str, cursor: str | None, limit: int, filters: SiteBookFilters) -> ListParams:
+    """The list's parameters as `list_books` reads them: the same answer for the same tuple
+    (the filters as the site reads them, in canonical form: junk values are no part of it)."""
     query = q.replace("\x00", "").strip()[:SEARCH_MAX_LENGTH]
-    return query, sort if sort in cursors.BOOK_SORTS else "newest", cursor or "", limit
+    chosen = urlencode(filters.params())
+    return query, sort if sort in cursors.BOOK_SORTS else "newest", cursor or "", limit, chosen
 
 
-def list_key(params: tuple[str, str, str, int]) -> str:
+def list_key(params: ListParams) -> str:
     digest = hashlib.sha256("\x1f".join(map(str, params)).encode()).hexdigest()
     return f"api-books:{cache.catalogue_version()}:{digest}"
 
 
-def may_store_list(params: tuple[str, str, str, int]) -> bool:
-    """The first pages of each sort and limit are few; searches and cursors are unbounded and
-    share the site's per-version search budget."""
-    query, _sort, cursor, _limit = params
-    return not (query or cursor) or cache.admit_search(cache.catalogue_version())
+def may_store_list(params: ListParams) -> bool:
+    """The first pages of each sort and limit are few; searches, filters and cursors are
+    unbounded and share the site's per-version search budget."""
+    query, _sort, cursor, _limit, chosen = params
+    return not (query or cursor or chosen) or cache.admit_search(cache.catalogue_version())
 
 
 def json_response(body: bytes, *, hit: bool = False) -> HttpResponse:
@@ -85,7 +92,7 @@ def _list_key_of(request: HttpRequest, kwargs: dict[str, Any]) -> tuple[str | No
         filters = BookFilters.model_validate(read)
     except ValidationError:
         return None, False  # django-ninja answers 422: nothing to serve or store
-    return list_key(list_params(filters.q, filters.sort, filters.cursor, filters.limit)), False
+    return list_key(list_params(filters.q, filters.sort, filters.cursor, filters.limit, filters.site_filters())), False
 
 
 def _book_key_of(request: HttpRequest, kwargs: dict[str, Any]) -> tuple[str | None, bool]:
