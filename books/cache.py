@@ -373,7 +373,7 @@ def _page_key(request: HttpRequest, version: str, url_name: str) -> str | None:
     return f"page:{version}:{_digest(scheme, request.get_host(), request.path, query, language)}"
 
 
-def _admit_search(version: str) -> bool:
+def admit_search(version: str) -> bool:
     """Count a search about to be cached; past the version's budget it is rendered, not stored.
 
     Distinct searches are unbounded, so their pages, cards and counts are capped per
@@ -386,11 +386,6 @@ def _admit_search(version: str) -> bool:
         return pages.incr(budget) <= settings.BOOKSTORE_PAGE_CACHE_MAX_SEARCHES
     except Exception:  # noqa: BLE001 - a counter lost or unreachable: store nothing
         return False
-
-
-def admit_search(version: str) -> bool:
-    """`_admit_search` for the API's cached lists (api/cache.py): one budget for both."""
-    return _admit_search(version)
 
 
 def _may_store(request: HttpRequest, response: HttpResponseBase) -> bool:
@@ -613,6 +608,6 @@ class AnonymousPageCacheMiddleware:
         version = catalogue_version()
         # A search or a filter combination is one of unboundedly many: each counts towards the budget.
         searched = url_name == "book_list" and any(_list_query(request)[::3])
-        if searched and not _admit_search(version) and state is not None:
+        if searched and not admit_search(version) and state is not None:
             state["store"] = False
         return None
