@@ -88,15 +88,10 @@ def finalize_direct_upload(request: HttpRequest, book_id: UUID, payload: schemas
     storage = _storage()
     book = _own_book(request, book_id)
     try:
-        name = incoming.claim(payload.upload, caller(request).user.pk, book.pk)
+        with incoming.claimed(storage, payload.upload, caller(request).user.pk, book.pk) as upload:
+            book = save_cover(request, book, upload)
     except incoming.HandleRefused as exc:
         raise HttpError(exc.status, _english(exc.message)) from exc
-    try:
-        upload = incoming.read(storage, name)
     except incoming.UploadMissing as exc:
         raise HttpError(404, _english(MISSING)) from exc
-    try:
-        book = save_cover(request, book, upload)
-    finally:
-        incoming.delete(storage, name)
     return book_detail(book, request)

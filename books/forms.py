@@ -146,18 +146,14 @@ class BookForm(forms.ModelForm):
         if self.uploader is None or not incoming.available(storage):
             raise forms.ValidationError(incoming.BAD_HANDLE)
         try:
-            name = incoming.claim(handle, self.uploader.pk, self.instance.pk)
-            upload = incoming.read(storage, name)
+            with incoming.claimed(storage, handle, self.uploader.pk, self.instance.pk) as upload:
+                return process_cover(upload)
         except incoming.HandleRefused as exc:
             raise forms.ValidationError(exc.message) from exc
         except incoming.UploadMissing as exc:
             raise forms.ValidationError(incoming.MISSING) from exc
         except CoverStorageError as exc:
             raise forms.ValidationError(str(exc)) from exc
-        try:
-            return process_cover(upload)
-        finally:
-            incoming.delete(storage, name)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,6 +129,19 @@ def claim(handle: str, member: Any, book: Any) -> str:
     if (for_book is not None and for_book != str(book)) or not name.startswith(keys.INCOMING_PREFIX) or ".." in name:
         raise HandleRefused(BAD_HANDLE, 400)
     return name
+
+
+@contextmanager
+def claimed(storage: Storage, handle: str, member: Any, book: Any) -> Iterator[SimpleUploadedFile]:
+    """What the handle's upload holds (claim, then read), for the cover pipeline; the incoming
+    object is deleted afterwards, whatever the outcome. Raises HandleRefused, UploadMissing or
+    CoverStorageError before yielding. The API's finalize and the site's form both use it."""
+    name = claim(handle, member, book)
+    upload = read(storage, name)
+    try:
+        yield upload
+    finally:
+        delete(storage, name)
 
 
 def delete(storage: Storage, name: str) -> None:
