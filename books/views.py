@@ -325,11 +325,11 @@ class BookListView(ListView):
         labels: dict[str, Callable[[str], str]] = {
             "subject": lambda v: self.filters.subject_name,
             "language": language_name,
-            "year_min": lambda v: f"From {v}",
-            "year_max": lambda v: f"Until {v}",
-            "price_min": lambda v: f"From {v}",
-            "price_max": lambda v: f"Up to {v}",
-            "rating": lambda v: f"{v} stars & up",
+            "year_min": lambda v: gettext("From %(value)s") % {"value": v},
+            "year_max": lambda v: gettext("Until %(value)s") % {"value": v},
+            "price_min": lambda v: gettext("From %(value)s") % {"value": v},
+            "price_max": lambda v: gettext("Up to %(value)s") % {"value": v},
+            "rating": lambda v: gettext("%(stars)s stars & up") % {"stars": v},
         }
         active = []
         for name, value in self.filters.params().items():

@@ -89,6 +89,22 @@ def test_main_pages_in_german_show_no_english_string_of_the_site(client, member)
     assert re.search(r"Hinzugefügt von \w+ am \d+\. \w+ \d{4}|Hinzugefügt von \w+ am \d+ \w+ \d{4}", detail)
 
 
+def test_the_filters_and_the_suggestions_speak_german(client, member):
+    """The filter form, the applied filters and what the suggestions announce: short words the
+    phrase check above cannot see."""
+    siddhartha = Book(title="Siddhartha", author="Hermann Hesse", price="9.00", publication_year=1922)
+    book_save(book=siddhartha, creator=member)
+    html = client.get("/books/?rating=4&year_min=1900&q=hesse", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    text = visible_text(html)
+    for german in ("Jedes Thema", "Jede Sprache", "Jede Bewertung", "4 Sterne und mehr", "Ab 1900", "Anwenden"):
+        assert german in text, german
+    for english in ("Any subject", "Any language", "Any rating", "stars & up", "Apply", "From 1900", "Filters"):
+        assert english not in text, english
+    assert 'aria-label="Filter entfernen: Ab 1900"' in html
+    assert 'data-suggest-many="%s Bücher vorgeschlagen, mit den Pfeiltasten auswählen."' in html
+    assert 'data-suggest-none="Keine Bücher vorgeschlagen."' in html
+
+
 def test_the_switch_keeps_german_for_the_next_pages(client):
     response = client.post(reverse("set_language"), {"language": "de", "next": "/books/"})
     assert response.status_code == 302 and response["Location"] == "/books/"

@@ -77,9 +77,12 @@
     input.removeAttribute("aria-activedescendant");
     list.hidden = books.length === 0;
     input.setAttribute("aria-expanded", books.length ? "true" : "false");
-    status.textContent = books.length
-      ? books.length + (books.length === 1 ? " book suggested" : " books suggested") + ", use the arrow keys to choose."
-      : "No books suggested.";
+    // The words come from the page, in the reader's language (templates/_base.html).
+    status.textContent = books.length === 1
+      ? input.dataset.suggestOne
+      : books.length
+        ? input.dataset.suggestMany.replace("%s", books.length)
+        : input.dataset.suggestNone;
   }
 
   function suggest() {
