@@ -20,7 +20,7 @@ from .languages import language_name, validate_language
 from .models import EARLIEST_YEAR, Book, BookQuerySet, Subject
 
 MAX_PRICE = Decimal("999999.99")
-RATINGS = (4, 3, 2, 1)  # "4 stars & up" …
+RATINGS = (4, 3, 2, 1)  # "4 stars & up" … (the words are the template's)
 OFFERED_SUBJECTS = 12
 FIRST_PAGE = 24  # the list's page size: the first page's ids come with the counts
 
@@ -233,7 +233,7 @@ class BookFilters:
             "subject": [{"value": slug, "label": name, "count": n} for slug, name, n in by_subject],
             "language": [{"value": code, "label": language_name(code), "count": n} for code, n in by_language],
             "rating": [
-                {"value": str(stars), "label": f"{stars} stars & up", "count": ratings[f"r{stars}"]}
+                {"value": str(stars), "count": ratings[f"r{stars}"]}  # labelled in the template, translated
                 for stars in RATINGS
             ],
         }
