@@ -38,6 +38,7 @@ from django.utils.http import urlencode
 
 from covers.storage import configured_media
 
+from . import holes
 from .models import CatalogueVersion
 
 logger = logging.getLogger(__name__)
@@ -440,10 +441,24 @@ class _LocalPages:
     """
 
     def __init__(self) -> None:
-        self._entries: OrderedDict[str, tuple[float, int, tuple[tuple[str, str], ...], bytes]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()  # gthread workers share it
 
     def get(self, key: str) -> HttpResponseBase | None:
+        entry = self.get_value(key)
+        if entry is None:
+            return None
+        status, headers, content = entry
+        return HttpResponse(content, status=status, headers=dict(headers))
+
+    def put(self, key: str, response: HttpResponseBase) -> None:
+        expires = getattr(response, "page_cache_expires", None)
+        if expires is None or not isinstance(response, HttpResponse) or response.cookies:
+            return
+        self.put_value(key, (response.status_code, tuple(response.items()), response.content), expires)
+
+    def get_value(self, key: str) -> Any:
+        """What put_value() kept under `key` (a page's parts, a members' copy), if not expired."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
@@ -452,17 +467,14 @@ class _LocalPages:
                 del self._entries[key]
                 return None
             self._entries.move_to_end(key)
-        _expires, status, headers, content = entry
-        return HttpResponse(content, status=status, headers=dict(headers))
+        return entry[1]
 
-    def put(self, key: str, response: HttpResponseBase) -> None:
+    def put_value(self, key: str, value: Any, expires: float) -> None:
         capacity = settings.BOOKSTORE_PAGE_CACHE_LOCAL_PAGES
-        expires = getattr(response, "page_cache_expires", None)
-        if capacity <= 0 or expires is None or not isinstance(response, HttpResponse) or response.cookies:
+        if capacity <= 0:
             return
-        entry = (expires, response.status_code, tuple(response.items()), response.content)
         with self._lock:
-            self._entries[key] = entry
+            self._entries[key] = (expires, value)
             self._entries.move_to_end(key)
             while len(self._entries) > capacity:
                 self._entries.popitem(last=False)
@@ -582,6 +594,8 @@ class AnonymousPageCacheMiddleware:
                 _request_state.reset(token)
         if not getattr(request, "_page_cache_candidate", False):
             return response
+        if holes.is_member_copy(request):
+            self._finish_member_copy(request, response, state)
         # Before storing, so a page served from the cache carries the same ETag.
         shareable = _patch_http_caching(request, response)
         key = state.get("lookup_key")  # set by CachedPageMiddleware when it missed
@@ -599,15 +613,70 @@ class AnonymousPageCacheMiddleware:
         if not getattr(view_func, "anonymous_page_cache", False):
             return None
         request._page_cache_candidate = True  # type: ignore[attr-defined]  # read back in __call__
-        url_name = request.resolver_match.url_name if request.resolver_match else ""
+        url_name = (request.resolver_match.url_name if request.resolver_match else "") or ""
         state = _request_state.get()
         if url_name == "book_detail" and state is not None and "version" not in state:
             state["book"] = view_kwargs.get("pk")  # a book's page: keyed by its own token
+        member = request.method in ("GET", "HEAD") and request.user.is_authenticated
+        if member:
+            setattr(request, holes.MEMBER_COPY, True)  # rendered with holes (books/holes.py)
         if not enabled() or not page_timeout():
             return None
         version = catalogue_version()
+        if member and state is not None:
+            copy = self._member_copy(request, state, version, url_name)
+            if copy is not None:
+                return copy
         # A search or a filter combination is one of unboundedly many: each counts towards the budget.
         searched = url_name == "book_list" and any(_list_query(request)[::3])
         if searched and not admit_search(version) and state is not None:
             state["store"] = False
         return None
+
+    @staticmethod
+    def _member_copy(request: HttpRequest, state: dict[str, Any], version: str, url_name: str) -> HttpResponse | None:
+        """The members' shared copy of this page with this member's holes filled, if cached.
+
+        Never while a message waits: the page would show it, and it is this member's alone.
+        """
+        if len(messages.get_messages(request)):
+            return None
+        key = _page_key(request, version, url_name)
+        if key is None:
+            return None
+        key = f"member-{key}"
+        page = local_pages.get_value(key)
+        if page is None:
+            page = page_cache().get(key)
+            if page is None:
+                state["member_key"] = key  # stored by _finish_member_copy if admitted
+                return None
+            local_pages.put_value(key, page, time.time() + page_timeout())
+        response = HttpResponse(holes.fill(request, page))
+        response["X-Page-Cache"] = "hit"
+        state["member_filled"] = True
+        return response
+
+    @staticmethod
+    def _finish_member_copy(request: HttpRequest, response: HttpResponseBase, state: dict[str, Any]) -> None:
+        """Keep a rendered members' copy when it may be shared, and fill its holes for this member."""
+        if (
+            state.get("member_filled")
+            or response.streaming
+            or not response.get("Content-Type", "").startswith("text/html")
+        ):
+            return
+        assert isinstance(response, HttpResponse)  # not streaming  # noqa: S101
+        page = response.content.decode(response.charset)
+        key = state.get("member_key")
+        url_name = request.resolver_match.url_name if request.resolver_match else ""
+        if (
+            key is not None
+            and response.status_code == 200
+            and state.get("store", True)
+            and (url_name != "book_list" or _admitted_list_page(request, response))
+        ):
+            timeout = page_timeout()
+            page_cache().set(key, page, timeout=timeout)
+            local_pages.put_value(key, page, time.time() + timeout)
+        response.content = holes.fill(request, page)

@@ -34,7 +34,7 @@ from accounts.models import CustomUser
 from covers import incoming
 from covers.files import CoverStorageError
 
-from . import cache, exporting
+from . import cache, exporting, holes
 from . import search as searching
 from .filters import BookFilters
 from .forms import BookForm, ImportForm, ReviewForm, looked_up_form
@@ -392,7 +392,8 @@ def detail_context(request: HttpRequest, book: Book, review_form: ReviewForm | N
         "review_sort": sort,
         "review_sort_choices": REVIEW_SORT_CHOICES,
         "review_form": review_form or ReviewForm(),
-        "can_edit": book.is_editable_by(request.user),
+        # Whose reviews fragment: the members' shared copy has holes for each one's links.
+        "fragment_reader": "members" if holes.is_member_copy(request) else request.user.pk,
         **cache.fragment_context(),
     }
 

@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 
+from books import holes
 from books.isbn import format_isbn
 
 register = template.Library()
@@ -93,3 +94,11 @@ COVER_TINTS = 12
 def cover_tint(title: object) -> int:
     """One of the designed covers' tints (CSS .cover-tint-0 to -11), the same for a title every time."""
     return zlib.crc32(str(title).casefold().encode()) % COVER_TINTS
+
+
+@register.simple_tag(takes_context=True)
+def hole(context: template.Context, name: str, *args: object) -> SafeString:
+    """A member's own part of a page (books/holes.py): their name, a CSRF token, the Edit and
+    Delete links of what they wrote; a marker in the copy all members share."""
+    request = context.get("request")
+    return mark_safe(holes.render(request, name, *args) if request is not None else "")  # noqa: S308 - holes.py escapes each part

@@ -1,0 +1,112 @@
+"""One copy of a page for every signed-in member, with holes for what is theirs alone.
+
+A signed-in list or book page differs between members only in a few small places: the name in
+the account menu and the link to their page, the CSRF token of the log-out and review forms, a
+book's Edit and Delete buttons for its creator, and a review's for its author. Rendering the
+rest on every request was most of a member's page cost (docs/ARCHITECTURE.md, "Caching").
+
+So a cacheable view (books/cache.py) renders a member's page with each such place as a marker,
+`{% hole "name" args %}` in the templates; the page cache keeps that one copy for all members,
+under the same version and key rules as the anonymous pages, and every response, cached or
+just rendered, has its markers filled for the member asking (fill()). Anywhere else (another
+view, a visitor) the tag renders its part at once, so templates say it one way.
+
+Hand-written: the caching libraries for Django cache whole pages or fragments; none fills
+per-member holes in a shared copy (what an edge server's ESI does).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from functools import cache
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import escape, format_html
+
+# The views' flag: this request's page is rendered as the members' shared copy.
+MEMBER_COPY = "_member_copy"
+
+_Renderer = Callable[..., str]
+_renderers: dict[str, _Renderer] = {}
+
+
+def _hole(name: str) -> Callable[[_Renderer], _Renderer]:
+    def register(renderer: _Renderer) -> _Renderer:
+        _renderers[name] = renderer
+        return renderer
+
+    return register
+
+
+@_hole("csrf")
+def _csrf(request: HttpRequest) -> str:
+    """What {% csrf_token %} writes; get_token() has the middleware set the cookie too."""
+    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
+
+
+@_hole("username")
+def _username(request: HttpRequest) -> str:
+    return escape(request.user.get_username())
+
+
+@_hole("member_url")
+def _member_url(request: HttpRequest) -> str:
+    return escape(reverse("member_detail", args=[request.user.get_username()]))
+
+
+@_hole("owner_actions")
+def _owner_actions(request: HttpRequest, book_pk: str, creator_pk: str) -> str:
+    """A book's Edit and Delete buttons, for its creator only (Book.is_editable_by's rule)."""
+    if not request.user.is_authenticated or str(request.user.pk) != creator_pk:
+        return ""
+    return render_to_string("books/_owner_actions.html", {"book_pk": book_pk}).strip()
+
+
+@_hole("review_actions")
+def _review_actions(request: HttpRequest, review_pk: str, author_pk: str) -> str:
+    """A review's Edit and Delete links, for its author only (Review.is_editable_by's rule)."""
+    if not request.user.is_authenticated or str(request.user.pk) != author_pk:
+        return ""
+    return render_to_string("books/_review_actions.html", {"review_pk": review_pk}).strip()
+
+
+def is_member_copy(request: HttpRequest | None) -> bool:
+    return request is not None and getattr(request, MEMBER_COPY, False)
+
+
+@cache
+def _secret() -> str:
+    # In every marker, so no text a member typed can pass for one (it is escaped anyway); the
+    # same in every process, as the copies are shared.
+    return hashlib.sha256(f"bookstore-holes:{settings.SECRET_KEY}".encode()).hexdigest()[:16]
+
+
+@cache
+def _pattern() -> re.Pattern[str]:
+    return re.compile(rf"<!--hole-{_secret()}:(\w+)((?::[\w-]*)*)-->")
+
+
+def render(request: HttpRequest, name: str, *args: object) -> str:
+    """The hole's marker in a members' copy, else its part for this request."""
+    values = [str(arg) for arg in args]
+    if is_member_copy(request):
+        if any(not re.fullmatch(r"[\w-]*", value) for value in values):
+            raise ValueError(f"a hole's arguments are ids: {values!r}")
+        return "".join((f"<!--hole-{_secret()}:{name}", *(f":{value}" for value in values), "-->"))
+    return _renderers[name](request, *values)
+
+
+def fill(request: HttpRequest, page: str) -> str:
+    """The members' copy with every marker replaced by this member's part."""
+
+    def part(match: re.Match[str]) -> str:
+        args = match[2].split(":")[1:]
+        return _renderers[match[1]](request, *args)
+
+    return _pattern().sub(part, page)
