@@ -647,11 +647,13 @@ class AnonymousPageCacheMiddleware:
         key = f"member-{key}"
         page = local_pages.get_value(key)
         if page is None:
-            page = page_cache().get(key)
-            if page is None:
+            stored = page_cache().get(key)
+            if stored is None:
                 state["member_key"] = key  # stored by _finish_member_copy if admitted
                 return None
-            local_pages.put_value(key, page, time.time() + page_timeout())
+            # Kept here no longer than in the shared cache, as local_pages promises.
+            expires, page = stored
+            local_pages.put_value(key, page, expires)
         response = HttpResponse(holes.fill(request, page))
         response["X-Page-Cache"] = "hit"
         state["member_filled"] = True
@@ -677,6 +679,7 @@ class AnonymousPageCacheMiddleware:
             and (url_name != "book_list" or _admitted_list_page(request, response))
         ):
             timeout = page_timeout()
-            page_cache().set(key, page, timeout=timeout)
-            local_pages.put_value(key, page, time.time() + timeout)
+            expires = time.time() + timeout
+            page_cache().set(key, (expires, page), timeout=timeout)
+            local_pages.put_value(key, page, expires)
         response.content = holes.fill(request, page)

@@ -1,6 +1,8 @@
 """One cached copy of a page for all members, with each member's own parts filled in
 (books/holes.py): never one member's name, token or links on another's page."""
 
+import time
+
 import pytest
 from django.contrib.messages import constants
 from django.contrib.messages.storage.cookie import CookieStorage
@@ -102,3 +104,20 @@ def test_a_cached_members_page_costs_the_session_the_member_and_the_version(
     with django_assert_num_queries(3):  # no count, no books, no facets: the copy is whole
         page = client.get(LIST)
     assert is_hit(page) and page.content.decode().count('class="card h-100') == 24
+
+
+@pytest.mark.django_db
+def test_a_copy_taken_from_the_shared_cache_is_kept_here_no_longer_than_there(
+    caching, member, other_member, monkeypatch
+):
+    from books.cache import local_pages
+
+    BookFactory.create_batch(2)
+    signed_in(member).get(LIST)  # stores the copy, in Redis's stand-in and in this process
+    stored_at = time.time()
+    local_pages.clear()  # as another process would start: only the shared copy
+    monkeypatch.setattr(time, "time", lambda: stored_at + 30)  # half its lifetime later
+    assert is_hit(signed_in(other_member).get(LIST))
+    (key,) = [key for key in local_pages._entries if key.startswith("member-")]
+    expires = local_pages._entries[key][0]
+    assert expires <= stored_at + caching.BOOKSTORE_PAGE_CACHE_SECONDS + 1
