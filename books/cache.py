@@ -365,6 +365,13 @@ def _admitted_list_page(request: HttpRequest, response: HttpResponseBase) -> boo
     return number > page.paginator.num_pages - settings.BOOKSTORE_PAGE_CACHE_MAX_PAGE
 
 
+def _admitted(request: HttpRequest, response: HttpResponseBase, state: dict[str, Any]) -> bool:
+    """Whether a rendered page may be stored, for visitors or as the members' copy: not a
+    search past the version's budget, and of a list only the pages _admitted_list_page keeps."""
+    url_name = request.resolver_match.url_name if request.resolver_match else ""
+    return state.get("store", True) and (url_name != "book_list" or _admitted_list_page(request, response))
+
+
 def _page_key(request: HttpRequest, version: str, url_name: str) -> str | None:
     scheme = "https" if request.is_secure() else "http"
     query = _query_key(request, url_name)
@@ -599,10 +606,8 @@ class AnonymousPageCacheMiddleware:
         # Before storing, so a page served from the cache carries the same ETag.
         shareable = _patch_http_caching(request, response)
         key = state.get("lookup_key")  # set by CachedPageMiddleware when it missed
-        if key is not None and shareable and state.get("store", True):
-            url_name = request.resolver_match.url_name if request.resolver_match else ""
-            if url_name != "book_list" or _admitted_list_page(request, response):
-                state["store_key"] = key  # stored by CachedPageMiddleware, with every header
+        if key is not None and shareable and _admitted(request, response, state):
+            state["store_key"] = key  # stored by CachedPageMiddleware, with every header
         # A page that differs between readers must not be reused by a shared proxy.
         patch_vary_headers(response, ["Cookie"])
         return response
@@ -671,13 +676,7 @@ class AnonymousPageCacheMiddleware:
         assert isinstance(response, HttpResponse)  # not streaming  # noqa: S101
         page = response.content.decode(response.charset)
         key = state.get("member_key")
-        url_name = request.resolver_match.url_name if request.resolver_match else ""
-        if (
-            key is not None
-            and response.status_code == 200
-            and state.get("store", True)
-            and (url_name != "book_list" or _admitted_list_page(request, response))
-        ):
+        if key is not None and response.status_code == 200 and _admitted(request, response, state):
             timeout = page_timeout()
             expires = time.time() + timeout
             page_cache().set(key, (expires, page), timeout=timeout)
