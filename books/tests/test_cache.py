@@ -28,14 +28,6 @@ LIST = reverse("book_list")
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def caching(settings):
-    """Page caching on, as with Redis; the suite's local-memory cache is one process."""
-    settings.BOOKSTORE_PAGE_CACHE = True
-    settings.BOOKSTORE_PAGE_CACHE_SECONDS = 60
-    return settings
-
-
 def is_hit(response):
     return response.get("X-Page-Cache") == "hit"
 

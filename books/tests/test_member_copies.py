@@ -9,20 +9,10 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from django.test import Client
 from django.urls import reverse
 
+from books.tests.test_cache import is_hit
 from tests.factories import BookFactory, ReviewFactory
 
 LIST = reverse("book_list")
-
-
-@pytest.fixture
-def caching(settings):
-    settings.BOOKSTORE_PAGE_CACHE = True
-    settings.BOOKSTORE_PAGE_CACHE_SECONDS = 60
-    return settings
-
-
-def is_hit(response):
-    return response.get("X-Page-Cache") == "hit"
 
 
 def signed_in(member):
