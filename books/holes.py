@@ -29,6 +29,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import escape, format_html
 
+from .models import Book, Review
+
 # The views' flag: this request's page is rendered as the members' shared copy.
 MEMBER_COPY = "_member_copy"
 
@@ -60,18 +62,25 @@ def _member_url(request: HttpRequest) -> str:
     return escape(reverse("member_detail", args=[request.user.get_username()]))
 
 
+def _owned(model: type[Book] | type[Review], owner_field: str, owner_pk: str) -> Book | Review:
+    """An unsaved stand-in carrying only its owner's id, so the model's own ownership rule
+    (is_editable_by) decides, not a copy of it here."""
+    owner = model._meta.get_field(owner_field)
+    return model(**{owner.attname: owner.target_field.to_python(owner_pk)})  # type: ignore[union-attr]
+
+
 @_hole("owner_actions")
 def _owner_actions(request: HttpRequest, book_pk: str, creator_pk: str) -> str:
-    """A book's Edit and Delete buttons, for its creator only (Book.is_editable_by's rule)."""
-    if not request.user.is_authenticated or str(request.user.pk) != creator_pk:
+    """A book's Edit and Delete buttons, for its creator only."""
+    if not _owned(Book, "creator", creator_pk).is_editable_by(request.user):
         return ""
     return render_to_string("books/_owner_actions.html", {"book_pk": book_pk}).strip()
 
 
 @_hole("review_actions")
 def _review_actions(request: HttpRequest, review_pk: str, author_pk: str) -> str:
-    """A review's Edit and Delete links, for its author only (Review.is_editable_by's rule)."""
-    if not request.user.is_authenticated or str(request.user.pk) != author_pk:
+    """A review's Edit and Delete links, for its author only."""
+    if not _owned(Review, "author", author_pk).is_editable_by(request.user):
         return ""
     return render_to_string("books/_review_actions.html", {"review_pk": review_pk}).strip()
 
