@@ -110,11 +110,27 @@ def _read_version_rows(second: int) -> dict[int, str]:
 
 
 def _select_version_rows(connection: Any, second: int) -> dict[int, str]:
+    """Runs on the database driver's own cursor, the two ids written into the statement (our
+    integers, never a reader's text): on a cached page, Django's cursor wrapper and the
+    conversion of two parameters cost about as much CPU as the statement's round trip
+    (bench/profile_served.py, docs/ARCHITECTURE.md). Where Django records queries (DEBUG, a
+    test counting them) or inside a transaction (whose broken state Django's cursor checks),
+    the same statement goes through Django's cursor."""
     quote = connection.ops.quote_name
     table, token, pk = quote(CatalogueVersion._meta.db_table), quote("token"), quote("id")
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {pk}, {token} FROM {table} WHERE {pk} IN (%s, %s)", [_VERSION_ROW, second])  # noqa: S608
-        return dict(cursor.fetchall())
+    sql = f"SELECT {pk}, {token} FROM {table} WHERE {pk} IN ({_VERSION_ROW:d}, {second:d})"  # noqa: S608
+    if connection.queries_logged or connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            return dict(cursor.fetchall())
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(sql)
+            return dict(cursor.fetchall())
+        finally:
+            cursor.close()
 
 
 def catalogue_version() -> str:

@@ -48,8 +48,15 @@ def _hole(name: str) -> Callable[[_Renderer], _Renderer]:
 
 @_hole("csrf")
 def _csrf(request: HttpRequest) -> str:
-    """What {% csrf_token %} writes; get_token() has the middleware set the cookie too."""
-    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
+    """What {% csrf_token %} writes; get_token() has the middleware set the cookie too.
+
+    One masked token for every form of the response, as a template's csrf_token is: masking
+    draws 32 random characters from the system's generator, a tenth of a member's page."""
+    field: str | None = getattr(request, "_hole_csrf_field", None)
+    if field is None:
+        field = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
+        request._hole_csrf_field = field  # type: ignore[attr-defined]
+    return field
 
 
 @_hole("username")
