@@ -1,13 +1,16 @@
-"""Readers under a trickle of reviews: read throughput and page-cache hit ratio with members
-posting 0, 1 and 10 reviews a second (`make bench-mixed`; issue 17, item 3).
+"""Readers under a trickle of writes: read throughput and page-cache hit ratio with members
+posting 0, 1 and 10 reviews a second, then editing one of their books a second
+(`make bench-mixed`; issue 17, item 3).
 
 Seeds PostgreSQL at BENCH_MIXED_BOOKS (default 10,000) books like `make bench`, starts two
 gunicorn servers (2 sync workers each, the same database and Redis), and for each write rate
 runs, for BENCH_MIXED_SECONDS (default 15): one wrk per server, anonymous readers cycling
 through the first 20 list pages and 400 book pages (a list page for every 4 book pages), and
 one writer thread posting reviews at the rate, alternating servers, to random books among
-those the readers read. Prints requests per second and the share of X-Page-Cache hits for
-each rate, and both as a ratio of the read-only run.
+those the readers read. The edit rows (BENCH_MIXED_EDIT_RATES, default "1") have the bench
+member change the price of one of EDITED_BOOKS books of theirs, among those the readers read,
+through the site's edit form. Prints requests per second and the share of X-Page-Cache hits
+for each row, and both as a ratio of the read-only run.
 """
 
 import os
@@ -33,6 +36,8 @@ BOOKS = int(os.environ.get("BENCH_MIXED_BOOKS", "10000"))
 SECONDS = int(os.environ.get("BENCH_MIXED_SECONDS", "15"))
 WRITERS = 4
 RATES = [float(rate) for rate in os.environ.get("BENCH_MIXED_RATES", "0,1,10").split(",")]
+EDIT_RATES = [float(rate) for rate in os.environ.get("BENCH_MIXED_EDIT_RATES", "1").split(",") if rate]
+EDITED_BOOKS = 20
 
 # wrk: each thread walks the path list; the hits are counted per thread and summed in done().
 LUA = """
@@ -67,12 +72,12 @@ end
 """
 
 
-def reader_paths(base):
+def reader_paths(base, own_books):
     pages = [f"/books/?page={n}" for n in range(1, 21)]
     books = []
     for page in pages:
         books += re.findall(r'href="(/books/[0-9a-f-]{36}/)"', requests.get(base + page, timeout=30).text)
-    books = list(dict.fromkeys(books))[:400]
+    books = [*own_books, *(book for book in dict.fromkeys(books) if book not in own_books)][:400]
     mixed = []
     for index, book in enumerate(books):
         mixed.append(book)
@@ -88,17 +93,24 @@ def wrk(url, script, seconds):
     return float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]), hits, responses
 
 
-def writer(sessions, books, rate, stop, posted, seed):
+def post_review(session, base, book, rng):
+    data = {"review": "A mixed-load review.", "rating": str(rng.randint(1, 5)), **_csrf(session)}
+    return session.post(f"{base}{book}review/", data=data, timeout=30)
+
+
+def post_edit(session, base, book, rng):
+    """The edit form as a member sends it: the same fields, a new price."""
+    data = {"title": "Mixed Load", "author": "Bench Member", "price": f"{rng.randint(5, 40)}.00", **_csrf(session)}
+    return session.post(f"{base}{book}update/", data=data, timeout=30)
+
+
+def writer(sessions, books, rate, stop, posted, seed, write=post_review):
     rng = random.Random(seed)
     interval = 1 / rate
     next_at = time.monotonic()
     while not stop.is_set():
         session, base = sessions[(posted[0] + seed) % len(sessions)]
-        response = session.post(
-            f"{base}{rng.choice(books)}review/",
-            data={"review": "A mixed-load review.", "rating": str(rng.randint(1, 5)), **_csrf(session)},
-            timeout=30,
-        )
+        response = write(session, base, rng.choice(books), rng)
         if response.status_code == 200:
             posted[0] += 1
         else:
@@ -117,9 +129,22 @@ def main():
     try:
         env = run.base_env(run.fresh_database("postgresql", workdir), workdir)
         run.seed(env, "postgresql", BOOKS, min(5 * BOOKS, run.MAX_REVIEWS))
+        own_books = run.run(
+            env,
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from accounts.models import CustomUser; from books.models import Book; "
+            f"member = CustomUser.objects.get(username={run.MEMBER!r}); "
+            "print(' '.join(Book.objects.create(title='Mixed Load', author='Bench Member', price=10, "
+            f"creator=member).get_absolute_url() for _ in range({EDITED_BOOKS})))",
+            capture_output=True,
+            text=True,
+        ).stdout.split()[-EDITED_BOOKS:]
         for name in ("a", "b"):
             servers.append(Gunicorn(env, workdir / f"gunicorn-{name}.log", workers=int(run.WORKERS)))
-        paths, books = reader_paths(servers[0].url)
+        paths, books = reader_paths(servers[0].url, own_books)
         (workdir / "paths.txt").write_text("\n".join(paths) + "\n")
         script = workdir / "readers.lua"
         script.write_text(LUA % {"paths": workdir / "paths.txt"})
@@ -129,11 +154,15 @@ def main():
                 for path in paths:
                     warm.get(server.url + path, timeout=30)
         rows = []
-        for rate in RATES:
+        plan = [("reviews", rate, post_review, books) for rate in RATES]
+        plan += [("edits", rate, post_edit, own_books) for rate in EDIT_RATES]
+        for kind, rate, write, targets in plan:
             stop, posted = threading.Event(), [0, 0]
             # Several writers, so that a slow post (the machine is shared) does not lower the rate.
             writers = [
-                threading.Thread(target=writer, args=(sessions, books, rate / WRITERS, stop, posted, n), daemon=True)
+                threading.Thread(
+                    target=writer, args=(sessions, targets, rate / WRITERS, stop, posted, n, write), daemon=True
+                )
                 for n in range(WRITERS if rate > 0 else 0)
             ]
             for thread in writers:
@@ -152,20 +181,21 @@ def main():
                 thread.join(timeout=30)
             rps = sum(r[0] for r in results)
             hit_ratio = sum(r[1] for r in results) / max(1, sum(r[2] for r in results))
-            rows.append((rate, rps, hit_ratio, posted[0] / SECONDS, posted[1]))
-            run.log(f"   {rate:g} reviews/s: {rps:.0f} rps, hits {hit_ratio:.0%}, posted {posted[0]}")
-        base_rps, base_hits = rows[0][1], rows[0][2]
+            rows.append((kind, rate, rps, hit_ratio, posted[0] / SECONDS, posted[1]))
+            run.log(f"   {rate:g} {kind}/s: {rps:.0f} rps, hits {hit_ratio:.0%}, posted {posted[0]}")
+        base_rps, base_hits = rows[0][2], rows[0][3]
         print(
             f"Mixed load: 2 gunicorn servers x {run.WORKERS} sync workers, PostgreSQL {BOOKS} books, wrk -c4 per "
             f"server for {SECONDS} s per row; readers: 20 list pages and 400 book pages; load average at the end "
             f"{os.getloadavg()[0]:.1f}."
         )
         print(
-            f"{'reviews/s':>9} {'posted/s':>9} {'read rps':>9} {'x read-only':>11} {'hit ratio':>9} {'x read-only':>11}"
+            f"{'writes':>7} {'a second':>9} {'posted/s':>9} {'read rps':>9} {'x read-only':>11} {'hit ratio':>9} "
+            f"{'x read-only':>11}"
         )
-        for rate, rps, hits, posted_rate, failed in rows:
+        for kind, rate, rps, hits, posted_rate, failed in rows:
             print(
-                f"{rate:9g} {posted_rate:9.1f} {rps:9.1f} {rps / base_rps:11.2f} {hits:9.1%} "
+                f"{kind:>7} {rate:9g} {posted_rate:9.1f} {rps:9.1f} {rps / base_rps:11.2f} {hits:9.1%} "
                 f"{hits / base_hits if base_hits else 0:11.2f}" + (f"  ({failed} posts failed)" if failed else "")
             )
     finally:

@@ -69,11 +69,12 @@ _request_state: contextvars.ContextVar[dict[str, Any] | None] = contextvars.Cont
 )
 
 
-# Rows of CatalogueVersion (docs/ARCHITECTURE.md, "Caching"): the catalogue's (books, members),
-# in every key; the reviews' (list, home and member pages show ratings and reviews); and one
-# per book, for its own page, at _BOOK_ROWS + a hash of its id. Two books sharing a row
-# (a hash collision) only retire each other's pages: never a stale page.
-_REVIEWS_ROW = 2
+# Rows of CatalogueVersion (docs/ARCHITECTURE.md, "Caching"): the catalogue's (members, subjects,
+# bulk writes), in every key; the lists' (list, home and member pages, counts and facets show
+# every book's data and ratings); and one per book, for its own page, at _BOOK_ROWS + a hash
+# of its id. Two books sharing a row (a hash collision) only retire each other's pages:
+# never a stale page.
+_LISTS_ROW = 2
 _BOOK_ROWS = 16
 _BOOK_ROW_SPAN = 2_000_000_000
 
@@ -142,7 +143,7 @@ def catalogue_version() -> str:
     if memo is not None and "version" in memo:
         return memo["version"]
     book_id = memo.get("book") if memo is not None else None
-    second = _book_row(book_id) if book_id is not None else _REVIEWS_ROW
+    second = _book_row(book_id) if book_id is not None else _LISTS_ROW
     tokens = _read_version_rows(second)
     if _VERSION_ROW not in tokens:
         row = CatalogueVersion.objects.get_or_create(pk=_VERSION_ROW, defaults={"token": uuid.uuid4().hex})[0]
@@ -180,16 +181,17 @@ def _retire(rows: list[int], what: str) -> None:
 
 
 def bump_catalogue_version() -> None:
-    """Retire every cached page and count (the catalogue row is in every key): a book added,
-    edited or deleted, a member renamed or deleted, a bulk write."""
+    """Retire every cached page and count (the catalogue row is in every key): a member
+    renamed or deleted, a subject renamed, a bulk write."""
     _retire([_VERSION_ROW], "a write")
 
 
-def bump_reviews_version(book_ids: Any) -> None:
-    """Retire what a review of these books shows: the lists, home and member pages (the
-    reviews row) and these books' own pages; every other book's page stays cached."""
+def bump_books_version(book_ids: Any, what: str = "a write") -> None:
+    """Retire what these books' data shows on: the lists, home and member pages, counts and
+    facets (the lists row) and these books' own pages, for a book added, edited or deleted or
+    a review written; every other book's page stays cached, as it shows only its own book."""
     rows = sorted({_book_row(book_id) for book_id in book_ids if book_id is not None})
-    _retire([_REVIEWS_ROW, *rows], "a review")
+    _retire([_LISTS_ROW, *rows], what)
 
 
 def _may_store_anything() -> bool:

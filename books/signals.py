@@ -44,14 +44,20 @@ def keep_review_stats_current(sender: type[Review], instance: Review, origin: An
 
 @receiver(post_save, sender=Book)
 @receiver(post_delete, sender=Book)
-@receiver(post_delete, sender=settings.AUTH_USER_MODEL)
-def retire_cached_pages(sender: Any, **kwargs: Any) -> None:
-    """A book or member written makes every server render every page afresh, once the write
-    is visible.
+def retire_the_books_pages(sender: type[Book], instance: Book, **kwargs: Any) -> None:
+    """A book added, edited or deleted makes every server render its own page and the lists
+    afresh, once the write is visible; every other book's page stays cached.
 
     On commit, not now: a version bumped before the commit would let another server cache
     the old rows again under the new version.
     """
+    if not _bulk.get():
+        transaction.on_commit(functools.partial(cache.bump_books_version, [instance.pk], "a book's write"))
+
+
+@receiver(post_delete, sender=settings.AUTH_USER_MODEL)
+def retire_cached_pages(sender: Any, **kwargs: Any) -> None:
+    """A member deleted takes their books and reviews with them: every page afresh."""
     if not _bulk.get():
         transaction.on_commit(cache.bump_catalogue_version)
 
@@ -74,7 +80,7 @@ def retire_the_reviews_pages(sender: type[Review], instance: Review, origin: Any
     if _bulk.get() or deleting_books:
         return  # a bulk service retires once; a book's delete retires everything
     books = {instance.book_id, getattr(instance, "_old_book_id", None)}
-    transaction.on_commit(functools.partial(cache.bump_reviews_version, books))
+    transaction.on_commit(functools.partial(cache.bump_books_version, books, "a review"))
 
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL)
@@ -94,9 +100,12 @@ def keep_search_text_current(
         return
     if not reverse:
         Book.objects.filter(pk=instance.pk).refresh_search_text()
-    elif pk_set:
+        # One book's subjects (the edit form): its page and the lists, as any edit of it.
+        transaction.on_commit(functools.partial(cache.bump_books_version, [instance.pk], "a book's subjects"))
+        return
+    if pk_set:
         Book.objects.filter(pk__in=pk_set).refresh_search_text()
-    transaction.on_commit(cache.bump_catalogue_version)
+    transaction.on_commit(cache.bump_catalogue_version)  # a subject's books, any number of them
 
 
 @receiver(post_save, sender=Subject)

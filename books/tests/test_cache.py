@@ -446,6 +446,57 @@ def _csrf(session):
     return {"csrfmiddlewaretoken": session.cookies["csrftoken"]}
 
 
+def test_an_edit_or_a_delete_of_one_book_retires_its_page_and_the_lists_but_not_other_books_pages(two_servers):
+    (server_a, server_b), env = two_servers
+    manage(
+        env,
+        "shell",
+        "-c",
+        "from accounts.models import CustomUser; from books.models import Book; "
+        "carol = CustomUser.objects.get(username='carol')\n"
+        "for title in ('Wild Seed', 'Kindred'):\n"
+        "    Book.objects.create(title=title, author='Octavia E. Butler', price=8, creator=carol)",
+        check=True,
+    )
+    listing = requests.get(f"{server_b}/books/", timeout=10).text
+    pages = dict(
+        (title, url) for url, title in re.findall(r'href="(/books/[0-9a-f-]{36}/)" title="([^"]+?) — ', listing)
+    )
+    edited, deleted, untouched = pages["Wild Seed"], pages["Kindred"], pages["Parable of the Sower"]
+    for _ in range(2):  # the three books' pages and the list cached on B
+        for path in (edited, deleted, untouched, "/books/"):
+            warm = requests.get(f"{server_b}{path}", timeout=10)
+            assert warm.status_code == 200
+    assert warm.headers.get("X-Page-Cache") == "hit"
+
+    # Its fields and its subjects, as the edit form saves them (books.services.book_save).
+    manage(
+        env,
+        "shell",
+        "-c",
+        "from books.models import Book; from books.services import book_save; "
+        "b = Book.objects.get(title='Wild Seed'); b.title = 'Wild Seed, revised'; "
+        "book_save(book=b, subjects=['Science fiction'])",
+        check=True,
+    )
+    on_b = requests.get(f"{server_b}{edited}", timeout=10)
+    assert on_b.headers.get("X-Page-Cache") != "hit"
+    assert "Wild Seed, revised" in on_b.text and "Science fiction" in on_b.text
+    listed = requests.get(f"{server_b}/books/", timeout=10)
+    assert listed.headers.get("X-Page-Cache") != "hit" and "Wild Seed, revised" in listed.text
+    for path in (deleted, untouched):
+        kept = requests.get(f"{server_b}{path}", timeout=10)
+        assert kept.headers.get("X-Page-Cache") == "hit", f"{path} was retired by another book's edit"
+
+    manage(env, "shell", "-c", "from books.models import Book; Book.objects.get(title='Kindred').delete()", check=True)
+    for server in (server_a, server_b):
+        assert requests.get(f"{server}{deleted}", timeout=10).status_code == 404
+        assert "Kindred" not in requests.get(f"{server}/books/", timeout=10).text
+    kept = requests.get(f"{server_b}{untouched}", timeout=10)
+    assert kept.headers.get("X-Page-Cache") == "hit", "a delete retired another book's page"
+    assert "Parable of the Sower" in kept.text
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_review_moved_to_another_book_retires_both_books_pages(client, caching, member):
     first, second = BookFactory(title="Dawn"), BookFactory(title="Imago")
