@@ -394,20 +394,31 @@ def test_a_member_page_shows_a_new_or_deleted_review_on_the_next_request(
 # --- A review retires only the pages that show it ------------------------------------------
 
 
-def test_a_review_retires_its_books_page_and_the_lists_but_not_other_books_pages(two_servers):
-    (server_a, server_b), env = two_servers
+def _add_carols_books(env, *titles):
+    """More books of carol's (seed_member_with_a_book), by the same author, at $8."""
     manage(
         env,
         "shell",
         "-c",
         "from accounts.models import CustomUser; from books.models import Book; "
-        "Book.objects.create(title='Wild Seed', author='Octavia E. Butler', price=8, "
-        "creator=CustomUser.objects.get(username='carol'))",
+        "carol = CustomUser.objects.get(username='carol')\n"
+        f"for title in {titles!r}:\n"
+        "    Book.objects.create(title=title, author='Octavia E. Butler', price=8, creator=carol)",
         check=True,
     )
-    listing = requests.get(f"{server_b}/books/", timeout=10).text
-    urls = re.findall(r'href="(/books/[0-9a-f-]{36}/)"', listing)
-    reviewed, other = urls[0], next(url for url in urls if url != urls[0])
+
+
+def _book_pages(server):
+    """Each listed book's page, by title."""
+    listing = requests.get(f"{server}/books/", timeout=10).text
+    return {title: url for url, title in re.findall(r'href="(/books/[0-9a-f-]{36}/)" title="([^"]+?) \u2014 ', listing)}
+
+
+def test_a_review_retires_its_books_page_and_the_lists_but_not_other_books_pages(two_servers):
+    (server_a, server_b), env = two_servers
+    _add_carols_books(env, "Wild Seed")
+    pages = _book_pages(server_b)
+    reviewed, other = pages["Wild Seed"], pages["Parable of the Sower"]
     for _ in range(2):  # both books' pages and the list cached on B
         for path in (reviewed, other, "/books/"):
             warm = requests.get(f"{server_b}{path}", timeout=10)
@@ -448,20 +459,8 @@ def _csrf(session):
 
 def test_an_edit_or_a_delete_of_one_book_retires_its_page_and_the_lists_but_not_other_books_pages(two_servers):
     (server_a, server_b), env = two_servers
-    manage(
-        env,
-        "shell",
-        "-c",
-        "from accounts.models import CustomUser; from books.models import Book; "
-        "carol = CustomUser.objects.get(username='carol')\n"
-        "for title in ('Wild Seed', 'Kindred'):\n"
-        "    Book.objects.create(title=title, author='Octavia E. Butler', price=8, creator=carol)",
-        check=True,
-    )
-    listing = requests.get(f"{server_b}/books/", timeout=10).text
-    pages = dict(
-        (title, url) for url, title in re.findall(r'href="(/books/[0-9a-f-]{36}/)" title="([^"]+?) — ', listing)
-    )
+    _add_carols_books(env, "Wild Seed", "Kindred")
+    pages = _book_pages(server_b)
     edited, deleted, untouched = pages["Wild Seed"], pages["Kindred"], pages["Parable of the Sower"]
     for _ in range(2):  # the three books' pages and the list cached on B
         for path in (edited, deleted, untouched, "/books/"):
