@@ -120,7 +120,7 @@ bench-covers: $(VENV)/.installed
 
 .PHONY: bench
 # Seed PostgreSQL and SQLite at 10,000 and 100,000 books, serve with gunicorn, load with
-# wrk; prints one table and writes bench/results/*.json, then the API-vs-HTML rows. About 17 minutes. Needs wrk.
+# wrk; prints one table and writes bench/results/*.json, then the API-vs-HTML rows. About 40 minutes. Needs wrk.
 bench: $(VENV)/.installed-dev
 	@command -v wrk >/dev/null || { echo "wrk is missing: sudo apt-get install wrk"; exit 1; }
 	$(BIN)/python bench/run.py
@@ -150,7 +150,7 @@ bench-profile: $(VENV)/.installed-dev
 	$(BIN)/python bench/profile_served.py
 
 .PHONY: bench-mixed
-# Readers on two gunicorn servers while members post 0, 1 and 10 reviews a second: read
+# Readers on two gunicorn servers while members post 0, 1 and 10 reviews a second and edit a book a second: read
 # throughput and page-cache hit ratio against read-only (bench/mixed.py, about 3 minutes).
 bench-mixed: $(VENV)/.installed-dev
 	$(BIN)/python bench/mixed.py

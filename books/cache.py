@@ -113,8 +113,8 @@ def _read_version_rows(second: int) -> dict[int, str]:
 def _select_version_rows(connection: Any, second: int) -> dict[int, str]:
     """Runs on the database driver's own cursor, the two ids written into the statement (our
     integers, never a reader's text): on a cached page, Django's cursor wrapper and the
-    conversion of two parameters cost about as much CPU as the statement's round trip
-    (bench/profile_served.py, docs/ARCHITECTURE.md). Where Django records queries (DEBUG, a
+    conversion of two parameters were about a fifth of the read's time (docs/ARCHITECTURE.md,
+    "Caching"). Where Django records queries (DEBUG, a
     test counting them) or inside a transaction (whose broken state Django's cursor checks),
     the same statement goes through Django's cursor."""
     quote = connection.ops.quote_name
