@@ -114,9 +114,9 @@ def _select_version_rows(connection: Any, second: int) -> dict[int, str]:
     """Runs on the database driver's own cursor, the two ids written into the statement (our
     integers, never a reader's text): on a cached page, Django's cursor wrapper and the
     conversion of two parameters were about a fifth of the read's time (docs/ARCHITECTURE.md,
-    "Caching"). Where Django records queries (DEBUG, a
-    test counting them) or inside a transaction (whose broken state Django's cursor checks),
-    the same statement goes through Django's cursor."""
+    "Caching"). Where Django records queries (DEBUG, a test counting them) or inside a
+    transaction (whose broken state Django's cursor checks), the same statement goes through
+    Django's cursor."""
     quote = connection.ops.quote_name
     table, token, pk = quote(CatalogueVersion._meta.db_table), quote("token"), quote("id")
     sql = f"SELECT {pk}, {token} FROM {table} WHERE {pk} IN ({_VERSION_ROW:d}, {second:d})"  # noqa: S608

@@ -78,7 +78,7 @@ def retire_the_reviews_pages(sender: type[Review], instance: Review, origin: Any
     home and member pages (ratings, counts, member reviews); other books' pages stay cached."""
     deleting_books = isinstance(origin, Book) or (isinstance(origin, QuerySet) and origin.model is Book)
     if _bulk.get() or deleting_books:
-        return  # a bulk service retires once; a book's delete retires everything
+        return  # a bulk service retires once; a book's delete retires its page and the lists
     books = {instance.book_id, getattr(instance, "_old_book_id", None)}
     transaction.on_commit(functools.partial(cache.bump_books_version, books, "a review"))
 
