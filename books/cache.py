@@ -4,6 +4,7 @@ a catalogue version every write replaces, bounded and apart from sessions
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import hashlib
 import logging
@@ -121,17 +122,13 @@ def _select_version_rows(connection: Any, second: int) -> dict[int, str]:
     table, token, pk = quote(CatalogueVersion._meta.db_table), quote("token"), quote("id")
     sql = f"SELECT {pk}, {token} FROM {table} WHERE {pk} IN ({_VERSION_ROW:d}, {second:d})"  # noqa: S608
     if connection.queries_logged or connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-            return dict(cursor.fetchall())
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
+        cursor = connection.cursor()
+    else:
+        connection.ensure_connection()
         cursor = connection.connection.cursor()
-        try:
-            cursor.execute(sql)
-            return dict(cursor.fetchall())
-        finally:
-            cursor.close()
+    with connection.wrap_database_errors, contextlib.closing(cursor):
+        cursor.execute(sql)
+        return dict(cursor.fetchall())
 
 
 def catalogue_version() -> str:
