@@ -70,8 +70,15 @@ def frame_name(frame):
 
 def summarise(collapsed):
     own, total, samples = collections.Counter(), collections.Counter(), 0
+    pending = ""
     for line in collapsed.splitlines():
-        stack, _, count = line.rpartition(" ")
+        # A frame's name can hold a line break (a template's source shown as its "file"):
+        # such a sample spans lines, and only its last one ends with the count.
+        stack, _, count = (pending + line).rpartition(" ")
+        if not count.isdigit():
+            pending += line + "\n"
+            continue
+        pending = ""
         if not stack:
             continue
         count = int(count)

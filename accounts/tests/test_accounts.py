@@ -108,3 +108,37 @@ def test_navigation_shows_sign_in_or_the_member(client, member):
     client.force_login(member)
     content = client.get("/").content.decode()
     assert "alice" in content and "Log out" in content
+
+
+def test_a_members_request_loads_them_whole_with_one_query(client, django_assert_num_queries):
+    """The precompiled lookup (accounts.backends.get_user) builds the member the ORM would."""
+    member = User.objects.create_user("ada", "ada@example.com", "a-long-passphrase-9", first_name="Ada", last_name="L")
+    expected = User.objects.get(pk=member.pk)
+    backend = auth_backend()
+    with django_assert_num_queries(1):
+        loaded = backend.get_user(str(member.pk))  # as the session stores it
+        # Every field came with that one query: reading them loads nothing more.
+        values = {field.attname: getattr(loaded, field.attname) for field in User._meta.concrete_fields}
+    assert values == {field.attname: getattr(expected, field.attname) for field in User._meta.concrete_fields}
+    assert loaded == expected and not loaded._state.adding and loaded._state.db == "default"
+    # The session still verifies against the loaded password hash: the member's pages load.
+    client.force_login(member)
+    assert client.get(reverse("book_create")).status_code == 200
+
+
+def test_a_deactivated_or_deleted_member_or_a_forged_id_is_nobody_at_their_next_request(client):
+    member = User.objects.create_user("ada", "ada@example.com", "a-long-passphrase-9")
+    backend = auth_backend()
+    assert backend.get_user("not-a-number") is None
+    assert backend.get_user(member.pk + 1000) is None
+    client.force_login(member)
+    User.objects.filter(pk=member.pk).update(is_active=False)
+    assert backend.get_user(member.pk) is None
+    response = client.get(reverse("book_create"))
+    assert response.status_code == 302 and reverse("account_login") in response["Location"]
+
+
+def auth_backend():
+    from accounts.backends import AuthenticationBackend
+
+    return AuthenticationBackend()
