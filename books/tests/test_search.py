@@ -120,3 +120,26 @@ def test_the_closest_known_word_is_found_through_the_trigram_index(catalogue):
         cursor.execute("ANALYZE books_searchword")
     assert "searchword_trgm_idx" in queryset.explain()
     assert SearchWord.closest("darknes") == "darkness"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the first page's ids come with the counts on PostgreSQL")
+def test_the_first_page_of_a_search_is_fetched_by_primary_key_in_the_searchs_order(client, member):
+    from django.test.utils import CaptureQueriesContext
+
+    # 30 matches ranked four ways (title start, title, author, elsewhere), one page of 24.
+    for n in range(8):
+        BookFactory(title=f"Harbor {n}", author="A. Writer", language="en", creator=member)
+        BookFactory(title=f"Quiet Harbors {n}", author="B. Writer", language="en", creator=member)
+        BookFactory(title=f"Tides {n}", author="Ann Harborough", language="en", creator=member)
+    for n in range(6):
+        BookFactory(title=f"Lights {n}", author="C. Writer", publisher="Harbor Press", language="en", creator=member)
+    BookFactory(title="Harbor in French", language="fr", creator=member)
+    BookFactory.create_batch(5, title="Unrelated", language="en", creator=member)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(LIST, {"q": "harbor", "language": "en"})
+    shown = [book.pk for book in response.context["book_list"]]
+    expected = Book.objects.search("harbor").filter(language="en").sorted_by("relevance").values_list("pk", flat=True)
+    assert shown == list(expected[:24])
+    assert response.context["paginator"].count == 30
+    (fetch,) = [q["sql"] for q in queries.captured_queries if '"books_book"."id" IN (' in q["sql"]]
+    assert "LIKE" not in fetch  # the search's ids by primary key, not every match read again
