@@ -120,7 +120,7 @@ bench-covers: $(VENV)/.installed
 
 .PHONY: bench
 # Seed PostgreSQL and SQLite at 10,000 and 100,000 books, serve with gunicorn, load with
-# wrk; prints one table and writes bench/results/*.json, then the API-vs-HTML rows. About 40 minutes. Needs wrk.
+# wrk; prints one table and writes bench/results/*.json, then the API-vs-HTML rows. About 40 minutes (55 on a slow day). Needs wrk.
 bench: $(VENV)/.installed-dev
 	@command -v wrk >/dev/null || { echo "wrk is missing: sudo apt-get install wrk"; exit 1; }
 	$(BIN)/python bench/run.py
