@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import connections, router
+from django.db.models.sql import Query
 from django.http import HttpRequest
 
 
@@ -47,20 +48,17 @@ class AuthenticationBackend(AllauthBackend):
         except ValidationError:
             return None  # not an id at all (a tampered or foreign session): nobody
         alias = router.db_for_read(user_model)
-        connection = connections[alias]
         sql, names = _user_by_pk_statement(user_model, alias)
-        with connection.cursor() as cursor:
+        with connections[alias].cursor() as cursor:
             cursor.execute(sql, [pk])
             row = cursor.fetchone()
         if row is None:
             return None
-        # The converters the ORM's compiler applies (SQLite's datetimes made aware, a
-        # field's from_db_value), for the same columns in the same order.
-        values = list(row)
-        for index, field in enumerate(user_model._meta.concrete_fields):
-            column = field.cached_col
-            for convert in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
-                values[index] = convert(values[index], column, connection)
+        # The compiler's own converters (SQLite's datetimes made aware, a field's
+        # from_db_value), for the same columns in the same order.
+        compiler = Query(user_model).get_compiler(alias)
+        converters = compiler.get_converters([field.cached_col for field in user_model._meta.concrete_fields])
+        (values,) = compiler.apply_converters([row], converters)
         user = user_model.from_db(alias, names, values)
         return user if self.user_can_authenticate(user) else None
 

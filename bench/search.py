@@ -3,8 +3,9 @@
 Seeds a PostgreSQL database with seed_demo's generator through COPY (bench/search_seed.py;
 no reviews: ratings and years are drawn so the rating filter has something to count) plus a
 few well-known books for the misspelling rows, VACUUM ANALYZE as autovacuum would and a
-CHECKPOINT, then times each row in this process, with the page cache off (and with it the cached counts and
-filter counts), so every request is what a search nobody made since the last write costs:
+CHECKPOINT, then times each row in this process, with the page cache off (and with it the
+cached counts and filter counts), so every request is what a search nobody made since the
+last write costs:
 
 - "search": everything the list view asks the database for a search, as the view asks it:
   the count, one page of 24 books, the filter counts (facets) and, where nothing matches
