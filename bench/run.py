@@ -139,9 +139,11 @@ def seed(env, kind, size, reviews):
 
 
 def sign_in(base):
-    """The bench member's session cookie, for wrk."""
+    """The Cookie header a signed-in browser sends, for wrk: every cookie the site set, the
+    session's and the CSRF token's. With the session cookie alone every page that holds a form
+    made a new CSRF secret and set its cookie again, which no browser makes the site do."""
     session = servers.sign_in(base, MEMBER, PASSWORD, timeout=30)
-    return f"sessionid={session.cookies['sessionid']}"
+    return "; ".join(f"{name}={value}" for name, value in sorted(session.cookies.items()))
 
 
 def page_urls(base):

@@ -6,8 +6,10 @@ import time
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
+from django.middleware.http import ConditionalGetMiddleware as DjangoConditionalGetMiddleware
 
 from config.logging import request_id_var
 
@@ -82,3 +84,18 @@ def _user_id(request: HttpRequest) -> str | None:
         return str(user.pk) if user is not None and user.is_authenticated else None
     except Exception:  # noqa: BLE001 - the log line matters more than who it was
         return None
+
+
+class ConditionalGetMiddleware(DjangoConditionalGetMiddleware):
+    """Django's, except that it does not hash a page that holds a CSRF token.
+
+    Such a page (every signed-in page: the log-out form) is new at every response, because
+    get_token() masks the token afresh each time (Django's defence against BREACH), so its
+    ETag could never match a browser's If-None-Match: the MD5 of the whole page was 5% of a
+    member's list page under py-spy, for no 304 ever. CsrfViewMiddleware sets the CSRF cookie
+    on exactly the responses that used the token, which is what tells them apart here.
+    Anonymous pages (no token) keep their ETag and their 304s.
+    """
+
+    def needs_etag(self, response: HttpResponseBase) -> bool:
+        return super().needs_etag(response) and settings.CSRF_COOKIE_NAME not in response.cookies

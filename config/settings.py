@@ -75,8 +75,9 @@ MIDDLEWARE = [
     "config.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Outside the page cache: a cached page, too, answers If-None-Match with 304.
-    "django.middleware.http.ConditionalGetMiddleware",
+    # Outside the page cache: a cached page, too, answers If-None-Match with 304. Django's,
+    # without the ETag of a page that holds a CSRF token (new at every response).
+    "config.middleware.ConditionalGetMiddleware",
     # An anonymous page in the page cache is answered here, headers and all, without the
     # middleware below (books/cache.py); a miss is stored here as they answered it.
     "books.cache.CachedPageMiddleware",
