@@ -29,7 +29,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import escape, format_html
 
-from .models import Book, Review
+from .models import Book, Review, is_owner
 
 # The views' flag: this request's page is rendered as the members' shared copy.
 MEMBER_COPY = "_member_copy"
@@ -70,17 +70,17 @@ def _member_url(request: HttpRequest) -> str:
     return escape(reverse("member_detail", args=[request.user.get_username()]))
 
 
-def _owned(model: type[Book] | type[Review], owner_field: str, owner_pk: str) -> Book | Review:
-    """An unsaved stand-in carrying only its owner's id, so the model's own ownership rule
-    (is_editable_by) decides, not a copy of it here."""
+def _owned_by(request: HttpRequest, model: type[Book] | type[Review], owner_field: str, owner_pk: str) -> bool:
+    """The models' own ownership rule (is_owner, which their is_editable_by applies), on the
+    owner's id as the marker carries it, read back as the owner field's type."""
     owner = model._meta.get_field(owner_field)
-    return model(**{owner.attname: owner.target_field.to_python(owner_pk)})  # type: ignore[union-attr]
+    return is_owner(request.user, owner.target_field.to_python(owner_pk))  # type: ignore[union-attr]
 
 
 @_hole("owner_actions")
 def _owner_actions(request: HttpRequest, book_pk: str, creator_pk: str) -> str:
     """A book's Edit and Delete buttons, for its creator only."""
-    if not _owned(Book, "creator", creator_pk).is_editable_by(request.user):
+    if not _owned_by(request, Book, "creator", creator_pk):
         return ""
     return render_to_string("books/_owner_actions.html", {"book_pk": book_pk}).strip()
 
@@ -88,7 +88,7 @@ def _owner_actions(request: HttpRequest, book_pk: str, creator_pk: str) -> str:
 @_hole("review_actions")
 def _review_actions(request: HttpRequest, review_pk: str, author_pk: str) -> str:
     """A review's Edit and Delete links, for its author only."""
-    if not _owned(Review, "author", author_pk).is_editable_by(request.user):
+    if not _owned_by(request, Review, "author", author_pk):
         return ""
     return render_to_string("books/_review_actions.html", {"review_pk": review_pk}).strip()
 
