@@ -9,6 +9,8 @@ from django.db import connections, router
 from django.db.models.sql import Query
 from django.http import HttpRequest
 
+from .db import checks_connection
+
 
 class AuthenticationBackend(AllauthBackend):
     """allauth's backend, checking each account's password at most once per attempt.
@@ -49,9 +51,15 @@ class AuthenticationBackend(AllauthBackend):
             return None  # not an id at all (a tampered or foreign session): nobody
         alias = router.db_for_read(user_model)
         sql, names = _user_by_pk_statement(user_model, alias)
-        with connections[alias].cursor() as cursor:
-            cursor.execute(sql, [pk])
-            row = cursor.fetchone()
+
+        def read() -> Any:
+            with connections[alias].cursor() as cursor:
+                cursor.execute(sql, [pk])
+                return cursor.fetchone()
+
+        # The first statement of a signed-in request unless a cached page read the version
+        # first: it stands in for the connection's health check (one round trip fewer).
+        row = checks_connection(connections[alias], read)
         if row is None:
             return None
         # The compiler's own converters (SQLite's datetimes made aware, a field's

@@ -23,8 +23,6 @@ from django.core.exceptions import DisallowedHost, ImproperlyConfigured
 from django.db import (
     DatabaseError,
     IntegrityError,
-    InterfaceError,
-    OperationalError,
     connections,
     router,
     transaction,
@@ -37,6 +35,7 @@ from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers, set_response_etag
 from django.utils.http import urlencode
 
+from accounts.db import checks_connection
 from covers.storage import configured_media
 
 from . import holes
@@ -91,24 +90,10 @@ def _read_version_rows(second: int) -> dict[int, str]:
     running it.
 
     It is the first statement of an anonymous page's request, and it doubles as the
-    connection's health check (CONN_HEALTH_CHECKS): a `SELECT 1` before it was a second
-    round trip to the database on every cache hit. A kept connection that turns out dead
-    (the database restarted, a dropped link) is closed and the statement runs again on a
-    new one, which is what a failed check does."""
-    # Any: django-stubs does not declare the health-check attributes Django 4.1 added.
-    connection: Any = connections[router.db_for_read(CatalogueVersion)]
-    if (
-        connection.connection is not None
-        and connection.health_check_enabled
-        and not connection.health_check_done
-        and not connection.in_atomic_block
-    ):
-        connection.health_check_done = True
-        try:
-            return _select_version_rows(connection, second)
-        except (OperationalError, InterfaceError):
-            connection.close()
-    return _select_version_rows(connection, second)
+    connection's health check (accounts.db.checks_connection): a `SELECT 1` before it was a
+    second round trip to the database on every cache hit."""
+    connection = connections[router.db_for_read(CatalogueVersion)]
+    return checks_connection(connection, lambda: _select_version_rows(connection, second))
 
 
 def _select_version_rows(connection: Any, second: int) -> dict[int, str]:

@@ -138,6 +138,44 @@ def test_a_deactivated_or_deleted_member_or_a_forged_id_is_nobody_at_their_next_
     assert response.status_code == 302 and reverse("account_login") in response["Location"]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_members_request_sends_no_health_check_and_outlives_a_dropped_connection(client, settings, monkeypatch):
+    """The member read stands in for the kept connection's `SELECT 1` (accounts.db): one
+    round trip fewer per signed-in request, and a connection the database dropped is
+    replaced without an error for the member."""
+    import psycopg
+    from django.db import close_old_connections, connections
+
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        pytest.skip("a server-side disconnect needs PostgreSQL")
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 60  # kept between requests, as in production
+    # Production reads the session from Redis (cached_db), so the member read is the request's
+    # first statement; the test settings keep sessions in the database, which would come first.
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+    member = User.objects.create_user("ada", "ada@example.com", "a-long-passphrase-9")
+    client.force_login(member)
+    checks = []
+    is_usable = type(connection).is_usable
+    monkeypatch.setattr(type(connection), "is_usable", lambda self: checks.append(1) or is_usable(self))
+    url = reverse("book_create")  # a page no cache answers: the member read comes first
+    close_old_connections()  # what the handler does between requests (the test client does not)
+    assert client.get(url).status_code == 200
+    assert checks == []
+    dropped = connection.connection.info.backend_pid
+    params = connection.get_connection_params()
+    conninfo = psycopg.conninfo.make_conninfo(
+        **{key: params[key] for key in ("dbname", "user", "host", "port", "password") if params.get(key)}
+    )
+    with psycopg.connect(conninfo, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [dropped])
+    close_old_connections()
+    again = client.get(url)
+    assert again.status_code == 200 and 'name="title"' in again.content.decode()
+    assert connection.connection.info.backend_pid != dropped
+    assert checks == []
+
+
 def auth_backend():
     from accounts.backends import AuthenticationBackend
 
