@@ -1,5 +1,6 @@
-"""Services a test may break: its own redis-server, a database port that never answers, and
-gunicorn run with the production configuration file (gthread workers).
+"""Services a test may break: its own redis-server, a database port that never answers, a
+database connection the server drops, and gunicorn run with the production configuration
+file (gthread workers).
 
 Never the shared Redis on 6379: other test runs use it while this one stops and pauses.
 """
@@ -23,6 +24,22 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def drop_from_the_server(connection) -> int:
+    """Has PostgreSQL end this Django connection from its side (pg_terminate_backend, as a
+    restart or a dropped link would) and returns the backend's pid; the connection object
+    does not know until it next sends a statement."""
+    import psycopg
+
+    dropped = connection.connection.info.backend_pid
+    params = connection.get_connection_params()
+    conninfo = psycopg.conninfo.make_conninfo(
+        **{key: params[key] for key in ("dbname", "user", "host", "port", "password") if params.get(key)}
+    )
+    with psycopg.connect(conninfo, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [dropped])
+    return dropped
 
 
 class RedisServer:

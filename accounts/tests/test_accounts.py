@@ -143,8 +143,9 @@ def test_a_members_request_sends_no_health_check_and_outlives_a_dropped_connecti
     """The member read stands in for the kept connection's `SELECT 1` (accounts.db): one
     round trip fewer per signed-in request, and a connection the database dropped is
     replaced without an error for the member."""
-    import psycopg
     from django.db import close_old_connections, connections
+
+    from tests.outage import drop_from_the_server
 
     connection = connections["default"]
     if connection.vendor != "postgresql":
@@ -162,13 +163,7 @@ def test_a_members_request_sends_no_health_check_and_outlives_a_dropped_connecti
     close_old_connections()  # what the handler does between requests (the test client does not)
     assert client.get(url).status_code == 200
     assert checks == []
-    dropped = connection.connection.info.backend_pid
-    params = connection.get_connection_params()
-    conninfo = psycopg.conninfo.make_conninfo(
-        **{key: params[key] for key in ("dbname", "user", "host", "port", "password") if params.get(key)}
-    )
-    with psycopg.connect(conninfo, autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", [dropped])
+    dropped = drop_from_the_server(connection)
     close_old_connections()
     again = client.get(url)
     assert again.status_code == 200 and 'name="title"' in again.content.decode()

@@ -6,7 +6,6 @@ import time
 import uuid
 from pathlib import Path
 
-import psycopg
 import pytest
 import requests
 from django.conf import settings as django_settings
@@ -22,6 +21,7 @@ from books import cache as page_cache
 from books.models import Book
 from tests import services
 from tests.factories import BookFactory, ReviewFactory
+from tests.outage import drop_from_the_server
 from tests.servers import Gunicorn, manage, seed_member_with_a_book, sign_in
 
 LIST = reverse("book_list")
@@ -589,19 +589,10 @@ def test_a_dropped_database_connection_costs_a_cached_page_no_error(client, cach
     caching.DATABASES["default"]["CONN_MAX_AGE"] = 60  # kept between requests, as in production
     client.get(LIST)
     assert is_hit(client.get(LIST))
-    dropped = connection.connection.info.backend_pid
-    with psycopg.connect(_server_url(connection), autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", [dropped])
+    dropped = drop_from_the_server(connection)
     # What the handler does at the end of every request (the test client leaves it out):
     # the kept connection is due for its health check on the next request.
     close_old_connections()
     again = client.get(LIST)
     assert again.status_code == 200 and is_hit(again)
     assert connection.connection.info.backend_pid != dropped
-
-
-def _server_url(conn):
-    params = conn.get_connection_params()
-    return psycopg.conninfo.make_conninfo(
-        **{key: params[key] for key in ("dbname", "user", "host", "port", "password") if params.get(key)}
-    )
