@@ -580,6 +580,43 @@ def test_the_page_cache_refuses_to_start_without_the_middleware_that_serves_it(s
         page_cache.AnonymousPageCacheMiddleware(lambda request: HttpResponse())
 
 
+def _prepared_version_reads():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s", ["%catalogueversion%"])
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_version_read_is_one_statement_the_database_prepared_once(client, caching, member):
+    """The statement every cached page runs is parsed and planned once per connection, the
+    same one for the lists and for every book's page (the book's row is a parameter)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    first, second = BookFactory.create_batch(2, creator=member)
+    for url in (LIST, LIST, first.get_absolute_url(), second.get_absolute_url(), second.get_absolute_url()):
+        assert client.get(url).status_code == 200
+    assert is_hit(client.get(LIST)) and is_hit(client.get(second.get_absolute_url()))
+    assert len(_prepared_version_reads()) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_prepared_statement_a_pooler_lost_costs_a_cached_page_no_error(client, caching, book, caplog):
+    """Behind a pooler in transaction mode (PgBouncer before 1.21) the next request may meet a
+    server connection that never prepared the statement: the page is served all the same, and
+    that connection runs it unprepared from then on."""
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    client.get(LIST)
+    assert is_hit(client.get(LIST)) and _prepared_version_reads()
+    # What another server connection looks like: the statement is gone, and the driver,
+    # which did not send this, still believes it prepared.
+    connection.connection.pgconn.exec_(b"DEALLOCATE ALL")
+    again = client.get(LIST)
+    assert again.status_code == 200 and is_hit(again)
+    assert "DATABASE_PREPARED_STATEMENTS=false" in caplog.text
+    assert is_hit(client.get(LIST)) and not _prepared_version_reads()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_dropped_database_connection_costs_a_cached_page_no_error(client, caching, book):
     """The version read is the connection's health check (no SELECT 1 before it): a kept
