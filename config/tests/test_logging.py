@@ -57,6 +57,12 @@ def test_secret_named_extra_fields_are_dropped_and_other_extras_kept():
     assert logged["level"] == "ERROR" and logged["logger"] == "bookstore.test"
 
 
+def test_secrets_inside_nested_extra_fields_are_redacted_beside_plain_ones():
+    logged = json_line(make_record("Upload retried", attempt=2, target={"url": SIGNED_URL}, tries=[SIGNED_URL]))
+    assert "0123456789abcdef" not in json.dumps(logged) and "AKIAEXAMPLE" not in json.dumps(logged)
+    assert logged["attempt"] == 2 and logged["target"]["url"].endswith("abc.jpg?[redacted]")
+
+
 def test_exception_traceback_is_kept_and_redacted():
     try:
         raise ConnectionError(f"Could not connect to the endpoint URL: {SIGNED_URL}")
