@@ -110,7 +110,7 @@ def _select_version_rows(connection: Any, second: int) -> dict[int, str]:
     if connection.queries_logged or connection.in_atomic_block:
         cursor = connection.cursor()
     elif hasattr(connection, "fetch_prepared"):  # PostgreSQL: the same statement for every page
-        return dict(connection.fetch_prepared(f"{select}(%s, %s)", (_VERSION_ROW, second)))
+        return {int(pk): token for pk, token in connection.fetch_prepared(f"{select}($1, $2)", (_VERSION_ROW, second))}
     else:
         connection.ensure_connection()
         cursor = connection.connection.cursor()

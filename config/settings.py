@@ -136,11 +136,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "keepalives_idle": env.int("DATABASE_KEEPALIVES_IDLE", default=10),
         "keepalives_interval": 5,
         "keepalives_count": 3,
-        # The version read of every cached page is a prepared statement
-        # (config/postgresql/base.py, fetch_prepared); Django's own queries never are. Off
-        # behind a pooler in transaction mode that does not keep prepared statements
-        # (PgBouncer before 1.21, or without max_prepared_statements).
-        "prepare_threshold": 5 if env.bool("DATABASE_PREPARED_STATEMENTS", default=True) else None,
         **DATABASES["default"].get("OPTIONS", {}),
     }
 DATABASE_RETRY_AFTER = env.float("DATABASE_RETRY_AFTER", default=2)

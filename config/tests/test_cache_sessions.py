@@ -40,13 +40,6 @@ def test_a_hung_database_is_given_up_in_seconds():
     assert options["keepalives"] == 1 and options["keepalives_idle"] == 10
 
 
-def test_prepared_statements_can_be_turned_off_for_a_pooler_that_does_not_keep_them():
-    env = example_environment(DATABASE_URL="postgres://bookstore@db:5432/bookstore")
-    options = lambda env: settings_under(env, "DATABASES")["DATABASES"]["default"]["OPTIONS"]  # noqa: E731
-    assert options(env)["prepare_threshold"] is not None
-    assert options({**env, "DATABASE_PREPARED_STATEMENTS": "false"})["prepare_threshold"] is None
-
-
 @pytest.fixture
 def redis_settings(settings):
     """The settings REDIS_URL gives, on the tests' Redis database under a key prefix of its own."""
