@@ -73,12 +73,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 if _sqlstate(result) == _NOT_PREPARED:
                     result = pgconn.exec_params(sql.encode(), values)
             _raise_for(pgconn, result)
-            encoding = self.connection.info.encoding
+            fields = range(result.nfields)
+            # Text in UTF-8: Django sets the connection's client_encoding to UTF8.
             return [
-                tuple(
-                    None if cell is None else cell.decode(encoding)
-                    for cell in (result.get_value(row, column) for column in range(result.nfields))
-                )
+                tuple([None if (cell := result.get_value(row, field)) is None else cell.decode() for field in fields])
                 for row in range(result.ntuples)
             ]
 
