@@ -8,6 +8,7 @@ connect timeout again: a page that reads the session, the count and the books to
 /healthz included. Hand-written: no maintained package offers it for Django.
 """
 
+import functools
 import hashlib
 import time
 from collections.abc import Sequence
@@ -61,7 +62,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         """
         self.ensure_connection()
         pgconn = self.connection.pgconn
-        name = b"bookstore_" + hashlib.sha256(sql.encode()).hexdigest()[:16].encode()
+        name = _statement_name(sql)
         values: list[bytes | None] = [str(int(value)).encode() for value in params]
         with self.wrap_database_errors:
             result = pgconn.exec_prepared(name, values)
@@ -79,6 +80,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 tuple([None if (cell := result.get_value(row, field)) is None else cell.decode() for field in fields])
                 for row in range(result.ntuples)
             ]
+
+
+@functools.lru_cache(maxsize=64)
+def _statement_name(sql: str) -> bytes:
+    return b"bookstore_" + hashlib.sha256(sql.encode()).hexdigest()[:16].encode()
 
 
 def _sqlstate(result: Any) -> str:
