@@ -66,10 +66,13 @@ def _redact_fields(fields: dict[str, Any]) -> dict[str, Any]:
     strings instead of one each (a request line has six; most hold nothing to redact)."""
     strings = [value for value in fields.values() if type(value) is str]
     # Joined by a character no alternative of the search matches, so no match can span two.
-    if _MAY_NEED_REDACTION.search("\x00".join(strings)):
-        return _redact_value(fields)
+    clean = not _MAY_NEED_REDACTION.search("\x00".join(strings))
     return {
-        key: REDACTED if _sensitive_name(str(key)) else value if type(value) in _PLAIN else _redact_value(value)
+        key: REDACTED
+        if _sensitive_name(str(key))
+        else value
+        if clean and type(value) in _PLAIN
+        else _redact_value(value)
         for key, value in fields.items()
     }
 
