@@ -16,6 +16,7 @@ from django.db import close_old_connections, connection
 from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import reverse
+from psycopg import pq as psycopg_pq
 
 from books import cache as page_cache
 from books.models import Book
@@ -597,6 +598,43 @@ def test_the_version_read_is_one_statement_the_database_prepared_once(client, ca
         assert client.get(url).status_code == 200
     assert is_hit(client.get(LIST)) and is_hit(client.get(second.get_absolute_url()))
     assert len(_prepared_version_reads()) == 1
+
+
+class _RecordingPgconn:
+    """A libpq connection that notes the SQLSTATE of each statement's answer ("" when it succeeded)."""
+
+    def __init__(self, pgconn):
+        self._pgconn, self.answers = pgconn, []
+
+    def _recorded(self, method, *args):
+        result = getattr(self._pgconn, method)(*args)
+        state = result.error_field(psycopg_pq.DiagnosticField.SQLSTATE)
+        self.answers.append((method, state.decode() if state else ""))
+        return result
+
+    def prepare(self, *args):
+        return self._recorded("prepare", *args)
+
+    def exec_prepared(self, *args):
+        return self._recorded("exec_prepared", *args)
+
+    def __getattr__(self, name):
+        return getattr(self._pgconn, name)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_connection_prepares_the_version_read_before_running_it(client, caching, book, monkeypatch):
+    """No failed statement on the way (each is an ERROR line in the database server's log)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    client.get(LIST)
+    assert is_hit(client.get(LIST))
+    connection.close()
+    connection.ensure_connection()
+    recording = _RecordingPgconn(connection.connection.pgconn)
+    monkeypatch.setattr(connection.connection, "pgconn", recording)
+    assert is_hit(client.get(LIST)) and is_hit(client.get(LIST))
+    assert recording.answers == [("prepare", ""), ("exec_prepared", ""), ("exec_prepared", "")]
 
 
 @pytest.mark.django_db(transaction=True)

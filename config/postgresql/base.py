@@ -28,6 +28,9 @@ _ANSWERED = (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    # The libpq connection fetch_prepared last prepared on, and the statements it prepared there.
+    _prepared_on: Any = None
+    _prepared_names: set[bytes]
     # Per process: every thread's connection gives up together.
     _unreachable_until = 0.0
 
@@ -55,21 +58,27 @@ class DatabaseWrapper(base.DatabaseWrapper):
         prepared cursor 69–93 and 50–57; libpq's own prepared call 31–47 and 35–52. A hit
         costs about 0.7 ms of CPU all told, so that is a tenth of it.
 
-        Prepared on first use on each server connection and named after the statement, so it
+        Prepared before its first run on each connection and named after the statement, so it
         also works behind a pooler in transaction mode (PgBouncer) that lends another server
-        connection to the next statement: there it is prepared again, and if even the
-        statement right after PREPARE meets a connection without it, it runs unprepared.
+        connection to the next statement: where the server says it lacks it, it is prepared
+        again, and if even the statement right after PREPARE meets a connection without it,
+        it runs unprepared.
         """
         self.ensure_connection()
         pgconn = self.connection.pgconn
         name = _statement_name(sql)
         values: list[bytes | None] = [str(int(value)).encode() for value in params]
+        if self._prepared_on is not pgconn:  # a new connection: prepared nothing yet
+            self._prepared_on, self._prepared_names = pgconn, set()
         with self.wrap_database_errors:
+            if name not in self._prepared_names:
+                # Prepared before its first run, not after a failed one: each failed statement
+                # is an ERROR line in the server's log, once per new connection otherwise.
+                _prepare(pgconn, name, sql)
+                self._prepared_names.add(name)
             result = pgconn.exec_prepared(name, values)
-            if _sqlstate(result) == _NOT_PREPARED:
-                prepared = pgconn.prepare(name, sql.encode())
-                if _sqlstate(prepared) != _ALREADY_PREPARED:
-                    _raise_for(pgconn, prepared)
+            if _sqlstate(result) == _NOT_PREPARED:  # a pooler lent another server connection
+                _prepare(pgconn, name, sql)
                 result = pgconn.exec_prepared(name, values)
                 if _sqlstate(result) == _NOT_PREPARED:
                     result = pgconn.exec_params(sql.encode(), values)
@@ -85,6 +94,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
 @functools.lru_cache(maxsize=64)
 def _statement_name(sql: str) -> bytes:
     return b"bookstore_" + hashlib.sha256(sql.encode()).hexdigest()[:16].encode()
+
+
+def _prepare(pgconn: Any, name: bytes, sql: str) -> None:
+    """PREPARE `sql` as `name` on this server connection; one it already has is fine (prepared
+    there through a pooler by another client)."""
+    prepared = pgconn.prepare(name, sql.encode())
+    if _sqlstate(prepared) != _ALREADY_PREPARED:
+        _raise_for(pgconn, prepared)
 
 
 def _sqlstate(result: Any) -> str:
