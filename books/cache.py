@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +28,7 @@ from django.db import (
     transaction,
 )
 from django.db.models import QuerySet
+from django.db.models.fields.files import FieldFile
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.urls import Resolver404, resolve
@@ -39,7 +40,7 @@ from accounts.db import checks_connection
 from covers.storage import configured_media
 
 from . import holes
-from .models import CatalogueVersion
+from .models import Book, BookQuerySet, CatalogueVersion
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,10 @@ _request_state: contextvars.ContextVar[dict[str, Any] | None] = contextvars.Cont
 # of its id. Two books sharing a row (a hash collision) only retire each other's pages:
 # never a stale page.
 _LISTS_ROW = 2
+# Which books each search and filter finds: the list's counts and filter counts. A review
+# retires it only when its book's average crossed a step of the rating filter, so after the
+# other reviews a list page misses but its counts (a read of the whole catalogue) are reused.
+_MATCHES_ROW = 3
 _BOOK_ROWS = 16
 _BOOK_ROW_SPAN = 2_000_000_000
 
@@ -85,9 +90,9 @@ def _book_row(book_id: Any) -> int:
 
 
 def _read_version_rows(second: int) -> dict[int, str]:
-    """The tokens of the catalogue row and `second`, in one statement (one snapshot). Plain
-    SQL: this runs on every cached page, and building it through the ORM cost as much as
-    running it.
+    """The tokens of the catalogue row, `second` and the matches row, in one statement (one
+    snapshot). Plain SQL: this runs on every cached page, and building it through the ORM
+    cost as much as running it.
 
     It is the first statement of an anonymous page's request, and it doubles as the
     connection's health check (accounts.db.checks_connection): a `SELECT 1` before it was a
@@ -100,23 +105,38 @@ def _select_version_rows(connection: Any, second: int) -> dict[int, str]:
     """Runs on the database driver's own cursor: on a cached page, Django's cursor wrapper was
     about a fifth of the read's time (docs/ARCHITECTURE.md, "Caching"). On PostgreSQL it is a
     prepared statement (the backend's fetch_prepared: parsing and planning it were half of the
-    database's work for a hit); elsewhere the two ids are written into the statement (our
+    database's work for a hit); elsewhere the ids are written into the statement (our
     integers, never a reader's text). Where Django records queries (DEBUG, a test counting
     them) or inside a transaction (whose broken state Django's cursor checks), the same
     statement goes through Django's cursor."""
     quote = connection.ops.quote_name
     table, token, pk = quote(CatalogueVersion._meta.db_table), quote("token"), quote("id")
     select = f"SELECT {pk}, {token} FROM {table} WHERE {pk} IN "  # noqa: S608
+    rows = (_VERSION_ROW, second, _MATCHES_ROW)
     if connection.queries_logged or connection.in_atomic_block:
         cursor = connection.cursor()
     elif hasattr(connection, "fetch_prepared"):  # PostgreSQL: the same statement for every page
-        return {int(pk): token for pk, token in connection.fetch_prepared(f"{select}($1, $2)", (_VERSION_ROW, second))}
+        return {int(pk): token for pk, token in connection.fetch_prepared(f"{select}($1, $2, $3)", rows)}
     else:
         connection.ensure_connection()
         cursor = connection.connection.cursor()
     with connection.wrap_database_errors, contextlib.closing(cursor):
-        cursor.execute(f"{select}({_VERSION_ROW:d}, {second:d})")
+        cursor.execute(f"{select}({', '.join(str(int(row)) for row in rows)})")
         return dict(cursor.fetchall())
+
+
+def _read_versions(second: int) -> dict[int, str]:
+    """The tokens _read_version_rows() reads, the catalogue row made if missing; the
+    catalogue's and the matches' versions kept for the rest of the request."""
+    tokens = _read_version_rows(second)
+    if _VERSION_ROW not in tokens:
+        row = CatalogueVersion.objects.get_or_create(pk=_VERSION_ROW, defaults={"token": uuid.uuid4().hex})[0]
+        tokens[_VERSION_ROW] = row.token
+    memo = _request_state.get()
+    if memo is not None:
+        memo.setdefault("catalogue", tokens[_VERSION_ROW])
+        memo.setdefault("matches", f"{tokens[_VERSION_ROW]}.m{tokens.get(_MATCHES_ROW, '-')}")
+    return tokens
 
 
 def catalogue_version() -> str:
@@ -129,16 +149,35 @@ def catalogue_version() -> str:
         return memo["version"]
     book_id = memo.get("book") if memo is not None else None
     second = _book_row(book_id) if book_id is not None else _LISTS_ROW
-    tokens = _read_version_rows(second)
-    if _VERSION_ROW not in tokens:
-        row = CatalogueVersion.objects.get_or_create(pk=_VERSION_ROW, defaults={"token": uuid.uuid4().hex})[0]
-        tokens[_VERSION_ROW] = row.token
+    tokens = _read_versions(second)
     # A row not written yet is "-": its first write replaces it, and the catalogue's
     # random token keeps a database restored from a backup from meeting old keys.
     token = f"{tokens[_VERSION_ROW]}.{'b' if book_id is not None else 'r'}{tokens.get(second, '-')}"
     if memo is not None:
         memo["version"] = token
     return token
+
+
+def matches_version() -> str:
+    """The version of which books each search and filter finds (the list's counts and filter
+    counts): the catalogue's token with the matches row's, read with catalogue_version()."""
+    memo = _request_state.get()
+    if memo is None:
+        tokens = _read_versions(_LISTS_ROW)
+        return f"{tokens[_VERSION_ROW]}.m{tokens.get(_MATCHES_ROW, '-')}"
+    if "matches" not in memo:
+        catalogue_version()  # reads it, in the same statement
+    return memo["matches"]
+
+
+def _catalogue_token() -> str:
+    """The catalogue row's token alone, as this request read it with catalogue_version()."""
+    memo = _request_state.get()
+    if memo is None:
+        return _read_versions(_LISTS_ROW)[_VERSION_ROW]
+    if "catalogue" not in memo:
+        catalogue_version()
+    return memo["catalogue"]
 
 
 def _replace_tokens(rows: list[int]) -> None:
@@ -161,8 +200,9 @@ def _retire(rows: list[int], what: str) -> None:
         logger.exception("Could not retire the cached pages after %s", what)
         return
     memo = _request_state.get()
-    if memo is not None:
-        memo.pop("version", None)  # the rest of this request sees its own write
+    if memo is not None:  # the rest of this request sees its own write
+        for read in ("version", "matches", "catalogue"):
+            memo.pop(read, None)
 
 
 def bump_catalogue_version() -> None:
@@ -171,12 +211,14 @@ def bump_catalogue_version() -> None:
     _retire([_VERSION_ROW], "a write")
 
 
-def bump_books_version(book_ids: Any, what: str = "a write") -> None:
-    """Retire what these books' data shows on: the lists, home and member pages, counts and
-    facets (the lists row) and these books' own pages, for a book added, edited or deleted or
-    a review written; every other book's page stays cached, as it shows only its own book."""
+def bump_books_version(book_ids: Any, what: str = "a write", *, matches: bool = True) -> None:
+    """Retire what these books' data shows on: the lists, home and member pages (the lists
+    row), these books' own pages and cards, and unless `matches` is false (a review that moved
+    no average across a step of the rating filter) the list's counts of books found; for a
+    book added, edited or deleted or a review written. Every other book's page stays cached,
+    as it shows only its own book."""
     rows = sorted({_book_row(book_id) for book_id in book_ids if book_id is not None})
-    _retire([_LISTS_ROW, *rows], what)
+    _retire([_LISTS_ROW, *([_MATCHES_ROW] if matches else []), *rows], what)
 
 
 def _may_store_anything() -> bool:
@@ -242,15 +284,50 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-def cached_count(queryset: QuerySet[Any], label: str) -> int:
-    """`queryset.count()`, cached under the catalogue version when caching is on.
+def _card_digest(book: Book) -> str:
+    """A hash of what a book's card shows: its CARD_FIELDS as `values_list()` reads them."""
+    return _card_digest_of(getattr(book, name) for name in BookQuerySet.CARD_FIELDS)
+
+
+def _card_digest_of(values: Iterable[Any]) -> str:
+    return _digest(*(repr(value.name if isinstance(value, FieldFile) else value) for value in values))
+
+
+def cached_cards(books: Sequence[Book], render: Callable[[Book], str], variant: str) -> list[str]:
+    """`render(book)` for each book (its card), cached under the card's own data.
+
+    A card shows only its book's BookQuerySet.CARD_FIELDS (templates/books/_book_card.html),
+    so their values are its key, with the catalogue's token and the language: a review or an
+    edit changes one book's values, so after it a list page renders one card and takes the
+    other 23 from the cache, in one round trip. Never stale: the key is made of the very
+    values rendered, however old a reader's rows are.
+    """
+    timeout = page_timeout() if enabled() else 0
+    if not timeout:
+        return [render(book) for book in books]
+    prefix = f"card:{_catalogue_token()}:{translation.get_language()}:{variant}"
+    digests = [_card_digest(book) for book in books]
+    memo = _request_state.get()
+    if memo is not None:  # what a list page showed, for _unchanged_list_page
+        memo["cards"] = [(book.pk, digest) for book, digest in zip(books, digests, strict=True)]
+    keys = [f"{prefix}:{digest}" for digest in digests]
+    found = page_cache().get_many(keys)
+    rendered = {key: render(book) for key, book in zip(keys, books, strict=True) if key not in found}
+    if rendered and _may_store_anything():
+        page_cache().set_many(rendered, timeout=timeout)
+    return [found[key] if key in found else rendered[key] for key in keys]
+
+
+def cached_count(queryset: QuerySet[Any], label: str, version: Callable[[], str] = catalogue_version) -> int:
+    """`queryset.count()`, cached under `version()` when caching is on: the catalogue version,
+    or for the books a search and filters find, matches_version().
 
     An exact COUNT(*) over 100,000 rows on every page view costs more than the page itself;
-    the count only changes with a write, and every write changes the version.
+    the count only changes with a write, and every write it depends on changes the version.
     """
     if not enabled():
         return queryset.count()
-    key = f"count:{catalogue_version()}:{_digest(label)}"
+    key = f"count:{version()}:{_digest(label)}"
     count = page_cache().get(key)
     if count is None:
         count = queryset.count()
@@ -259,11 +336,11 @@ def cached_count(queryset: QuerySet[Any], label: str) -> int:
     return count
 
 
-def cached_value(label: str, compute: Callable[[], Any]) -> Any:
-    """`compute()`, cached under the catalogue version when caching is on (facet counts)."""
+def cached_value(label: str, compute: Callable[[], Any], version: Callable[[], str] = catalogue_version) -> Any:
+    """`compute()`, cached under `version()` when caching is on (facet counts: matches_version)."""
     if not enabled():
         return compute()
-    key = f"value:{catalogue_version()}:{_digest(label)}"
+    key = f"value:{version()}:{_digest(label)}"
     value = page_cache().get(key)
     if value is None:
         value = compute()
@@ -375,13 +452,80 @@ def _admitted(request: HttpRequest, response: HttpResponseBase, state: dict[str,
     return state.get("store", True) and (url_name != "book_list" or _admitted_list_page(request, response))
 
 
-def _page_key(request: HttpRequest, version: str, url_name: str) -> str | None:
+def _page_digest(request: HttpRequest, url_name: str) -> str | None:
+    """What in the request changes its page, hashed; None when the page must not be cached."""
     scheme = "https" if request.is_secure() else "http"
     query = _query_key(request, url_name)
     if query is None:
         return None
     language = translation.get_language() or ""
-    return f"page:{version}:{_digest(scheme, request.get_host(), request.path, query, language)}"
+    return _digest(scheme, request.get_host(), request.path, query, language)
+
+
+def _page_key(request: HttpRequest, version: str, url_name: str) -> str | None:
+    digest = _page_digest(request, url_name)
+    return None if digest is None else f"page:{version}:{digest}"
+
+
+def _shape_key(request: HttpRequest, url_name: str, digest: str) -> str | None:
+    """Where a list page records which books it shows, when nothing but those books' cards can
+    change it without a new matches_version(): a list in an order reviews cannot change (not
+    by rating: a review moves books between those pages without crossing a star)."""
+    if url_name != "book_list" or _list_query(request)[1] in BookQuerySet.REVIEWED_SORTS:
+        return None
+    return f"shape:{matches_version()}:{digest}"
+
+
+def _unchanged_list_page(shape_key: str, key: str) -> HttpResponseBase | None:
+    """The list page stored under an older version, stored again under `key`, when none of
+    the books it shows changed since: after a review, each list page but the one showing
+    its book costs a read of its books' rows instead of its rendering.
+
+    The page records its books' card hashes (as cached_cards() keys them) under the
+    catalogue's and the matches' versions, which every other thing it shows (the counts, the
+    filter counts, which books in which order) is cached under; so if those cards are the
+    same, so is the page. The first time, it reads the books' card fields and compares (24
+    rows through the ORM: most of the cost); it then keeps the books' own version tokens
+    (their rows of CatalogueVersion, replaced by every write to them), read before the
+    fields, so later it reads only those: unchanged tokens mean unchanged books. Read after
+    the version, like everything a page shows, and kept no longer than the stored page would
+    have been (its cover URLs were signed then)."""
+    shape = page_cache().get(shape_key)
+    if not isinstance(shape, tuple) or len(shape) != 4:  # none, or stored by another release
+        return None
+    old_key, expires, cards, verified = shape
+    remaining = int(expires - time.time())
+    if remaining < 1:
+        return None
+    ids = [pk for pk, _ in cards]
+    tokens = _book_tokens(ids)  # before the fields: a write after this read changes them
+    if tokens != verified:
+        rows = Book.objects.filter(pk__in=ids).values_list(*BookQuerySet.CARD_FIELDS)
+        now = {values[0]: _card_digest_of(values) for values in rows}
+        if [(pk, now.get(pk)) for pk in ids] != cards:
+            return None
+        page_cache().set(shape_key, (old_key, expires, cards, tokens), timeout=remaining)
+    response = local_pages.get(old_key)
+    if response is None:
+        response = page_cache().get(old_key)
+        if response is None:
+            return None
+    response.page_cache_expires = expires  # type: ignore[union-attr]  # for local_pages
+    page_cache().set(key, response, timeout=remaining)
+    return response
+
+
+def _book_tokens(book_ids: Iterable[Any]) -> dict[int, str]:
+    """The tokens of these books' own rows of CatalogueVersion, in one statement."""
+    rows = sorted({_book_row(book_id) for book_id in book_ids})
+    if not rows:
+        return {}
+    connection = connections[router.db_for_read(CatalogueVersion)]
+    quote = connection.ops.quote_name
+    table, token, pk = quote(CatalogueVersion._meta.db_table), quote("token"), quote("id")
+    with connection.cursor() as cursor:  # our integers, written in
+        cursor.execute(f"SELECT {pk}, {token} FROM {table} WHERE {pk} IN ({', '.join(map(str, rows))})")  # noqa: S608
+        return dict(cursor.fetchall())
 
 
 def admit_search(version: str) -> bool:
@@ -531,9 +675,13 @@ class CachedPageMiddleware:
                 and response.get("Content-Language") == state.get("language")
             ):
                 timeout = page_timeout()
-                response.page_cache_expires = time.time() + timeout  # type: ignore[attr-defined]  # for local_pages
+                expires = time.time() + timeout
+                response.page_cache_expires = expires  # type: ignore[attr-defined]  # for local_pages
                 page_cache().set(key, response, timeout=timeout)
                 local_pages.put(key, response)
+                shape_key, cards = state.get("shape_key"), state.get("cards")
+                if shape_key is not None and cards is not None:  # for _unchanged_list_page
+                    page_cache().set(shape_key, (key, expires, cards, None), timeout=timeout)
             return response
         finally:
             _request_state.reset(token)
@@ -559,17 +707,21 @@ class CachedPageMiddleware:
             return None
         try:
             with translation.override(language):
-                key = _page_key(request, catalogue_version(), url_name)
+                digest = _page_digest(request, url_name)
         except DisallowedHost:
             return None  # the whole stack answers it with its 400
-        if key is None:
+        if digest is None:
             return None
+        key = f"page:{catalogue_version()}:{digest}"
         response = local_pages.get(key)
         if response is None:
             response = page_cache().get(key)
+            shape_key = _shape_key(request, url_name, digest) if response is None else None
+            if shape_key is not None:
+                response = _unchanged_list_page(shape_key, key)
             if response is None:
                 # Stored on the way out if AnonymousPageCacheMiddleware finds the page shareable.
-                state["lookup_key"], state["language"] = key, language
+                state["lookup_key"], state["language"], state["shape_key"] = key, language, shape_key
                 return None
             local_pages.put(key, response)
         response["X-Page-Cache"] = "hit"

@@ -17,10 +17,10 @@ from django.utils import timezone
 
 from . import cache
 from .languages import language_name, validate_language
-from .models import EARLIEST_YEAR, Book, BookQuerySet, Subject
+from .models import EARLIEST_YEAR, RATING_STEPS, Book, BookQuerySet, Subject
 
 MAX_PRICE = Decimal("999999.99")
-RATINGS = (4, 3, 2, 1)  # "4 stars & up" … (the words are the template's)
+RATINGS = RATING_STEPS
 OFFERED_SUBJECTS = 12
 FIRST_PAGE = 24  # the list's page size: the first page's ids come with the counts
 
@@ -103,12 +103,12 @@ class BookFilters:
         return books.filter(condition)
 
     def facets(self, books: BookQuerySet, label: str) -> dict[str, Any]:
-        """Counts per offered subject, language and minimum rating, cached per catalogue
-        version; on PostgreSQL also the number of books these filters leave ("total") and the
-        first page by relevance ("first_page"), read in the same statement."""
-        if connection.vendor == "postgresql":
-            return cache.cached_value(f"facets:{label}", lambda: self._count_facets_in_one_pass(books))
-        return cache.cached_value(f"facets:{label}", lambda: self._count_facets(books))
+        """Counts per offered subject, language and minimum rating, cached under the version
+        of what searches and filters find (cache.matches_version); on PostgreSQL also the
+        number of books these filters leave ("total") and the first page by relevance
+        ("first_page"), read in the same statement."""
+        count = self._count_facets_in_one_pass if connection.vendor == "postgresql" else self._count_facets
+        return cache.cached_value(f"facets:{label}", lambda: count(books), cache.matches_version)
 
     def _count_facets(self, books: BookQuerySet) -> dict[str, Any]:
         by_subject = (

@@ -53,6 +53,9 @@ class BookQuerySet(models.QuerySet["Book"]):
         "rating": (models.F("rating_average").desc(nulls_last=True), "-rating_count", "-id"),
     }
     DEFAULT_SORT = "newest"
+    # The orders a review can change without moving an average across a star (which changes
+    # what filters find): a list page in them is rendered again after any review.
+    REVIEWED_SORTS = frozenset({"rating"})
 
     def for_cards(self) -> BookQuerySet:
         """Only the columns a book card shows: no description, no creator join."""
@@ -65,12 +68,19 @@ class BookQuerySet(models.QuerySet["Book"]):
         """
         return self.update(**review_stats_expressions(connections[self.db].vendor))
 
-    def lock_and_recompute_review_stats(self) -> int:
+    def lock_and_recompute_review_stats(self) -> set[Any]:
         """`recompute_review_stats` after locking the rows, so that its snapshot holds every
-        review committed by a writer before us (docs/ARCHITECTURE.md, "Review statistics")."""
+        review committed by a writer before us (docs/ARCHITECTURE.md, "Review statistics").
+
+        Returns the ids of the books whose average crossed a step of the rating filter ("3
+        stars & up"): only those change which books a filter finds, and so the list's counts
+        (books.cache.matches_version). Read under the lock, so two writers never both miss
+        a crossing."""
         with transaction.atomic(using=self.db):
-            list(self.select_for_update().values_list("pk", flat=True))
-            return self.recompute_review_stats()
+            before = dict(self.select_for_update().values_list("pk", "rating_average"))
+            self.recompute_review_stats()
+            after = self.values_list("pk", "rating_average")
+            return {pk for pk, average in after if rating_step(average) != rating_step(before.get(pk))}
 
     RELEVANCE = "relevance"  # the order of a search: only after search() or search_similar()
 
@@ -119,6 +129,14 @@ class BookQuerySet(models.QuerySet["Book"]):
 
 
 RATING_STARS = (5, 4, 3, 2, 1)  # the distribution's bars, best first
+RATING_STEPS = (4, 3, 2, 1)  # the rating filter's "4 stars & up" … (the words are the template's)
+
+
+def rating_step(average: Any) -> int:
+    """How many of the rating filter's steps a book with this average meets (0 unrated)."""
+    return 0 if average is None else sum(average >= stars for stars in RATING_STEPS)
+
+
 # What a member may type: a one-page blurb, a long review. Forms refuse more with a message.
 DESCRIPTION_MAX_LENGTH = 10_000
 REVIEW_MAX_LENGTH = 5_000
@@ -426,6 +444,9 @@ class Review(models.Model):
         "lowest": (F("rating").asc(nulls_last=True), "id"),
     }
     DEFAULT_SORT = "newest"
+    # The orders a review can change without moving an average across a star (which changes
+    # what filters find): a list page in them is rendered again after any review.
+    REVIEWED_SORTS = frozenset({"rating"})
 
     class Meta:
         ordering = ["id"]  # oldest first, so Review.objects.last() is the newest

@@ -32,16 +32,6 @@ def bulk_writes() -> Iterator[None]:
         _bulk.reset(token)
 
 
-@receiver(post_save, sender=Review)
-@receiver(post_delete, sender=Review)
-def keep_review_stats_current(sender: type[Review], instance: Review, origin: Any = None, **kwargs: Any) -> None:
-    """Keep a book's review count and average rating true whichever way a review is written."""
-    deleting_books = isinstance(origin, Book) or (isinstance(origin, QuerySet) and origin.model is Book)
-    if deleting_books or _bulk.get():
-        return  # the book itself is being deleted, or a bulk service recomputes afterwards
-    Book.objects.filter(pk=instance.book_id).lock_and_recompute_review_stats()
-
-
 @receiver(post_save, sender=Book)
 @receiver(post_delete, sender=Book)
 def retire_the_books_pages(sender: type[Book], instance: Book, **kwargs: Any) -> None:
@@ -68,19 +58,23 @@ def remember_the_reviews_old_book(sender: type[Review], instance: Review, **kwar
     if not instance._state.adding and instance.pk is not None:
         using = kwargs.get("using") or "default"
         old = Review.objects.using(using).filter(pk=instance.pk).values_list("book_id", flat=True).first()
-        instance._old_book_id = old  # type: ignore[attr-defined]  # read by retire_the_reviews_pages
+        instance._old_book_id = old  # type: ignore[attr-defined]  # read by review_written
 
 
 @receiver(post_save, sender=Review)
 @receiver(post_delete, sender=Review)
-def retire_the_reviews_pages(sender: type[Review], instance: Review, origin: Any = None, **kwargs: Any) -> None:
-    """A review written retires the pages that show it: its book's own pages, and the lists,
-    home and member pages (ratings, counts, member reviews); other books' pages stay cached."""
+def review_written(sender: type[Review], instance: Review, origin: Any = None, **kwargs: Any) -> None:
+    """Keep a book's review count and average rating true whichever way a review is written,
+    and retire the pages that show it: its book's own pages, and the lists, home and member
+    pages (ratings, counts, member reviews); other books' pages stay cached. The list's counts
+    of books found (books.cache.matches_version) only when an average crossed a step of the
+    rating filter: the one thing a review changes about which books a filter finds."""
     deleting_books = isinstance(origin, Book) or (isinstance(origin, QuerySet) and origin.model is Book)
     if _bulk.get() or deleting_books:
-        return  # a bulk service retires once; a book's delete retires its page and the lists
-    books = {instance.book_id, getattr(instance, "_old_book_id", None)}
-    transaction.on_commit(functools.partial(cache.bump_books_version, books, "a review"))
+        return  # a bulk service recomputes and retires once; a book's delete retires its page and the lists
+    books = {instance.book_id, getattr(instance, "_old_book_id", None)} - {None}
+    crossed = Book.objects.filter(pk__in=books).lock_and_recompute_review_stats()
+    transaction.on_commit(functools.partial(cache.bump_books_version, books, "a review", matches=bool(crossed)))
 
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL)

@@ -131,8 +131,9 @@ SORT_CHOICES = (("newest", _("Newest")), ("title", _("Title")), ("price", _("Pri
 
 
 class CataloguePaginator(_BookPaginator):
-    """A paginator whose count is cached per catalogue version and whose pages are id-first
-    (docs/ARCHITECTURE.md, "Fast pages at any size")."""
+    """A paginator whose count of books found is cached under the version of what searches and
+    filters find (cache.matches_version) and whose pages are id-first (docs/ARCHITECTURE.md,
+    "Fast pages at any size")."""
 
     def __init__(
         self,
@@ -150,7 +151,7 @@ class CataloguePaginator(_BookPaginator):
 
     @cached_property
     def count(self) -> int:
-        return cache.cached_count(self.queryset, self.count_label)
+        return cache.cached_count(self.queryset, self.count_label, cache.matches_version)
 
     def page(self, number: Any) -> Page[Book]:
         number = self.validate_number(number)
@@ -247,7 +248,7 @@ class BookListView(ListView):
     def _count(self, found: BookQuerySet, label: str, query: str) -> int:
         # On PostgreSQL the count comes with the filter counts, from one reading of the matches.
         total = self._facets_of(query).get("total")
-        return cache.cached_count(found, label) if total is None else total
+        return cache.cached_count(found, label, cache.matches_version) if total is None else total
 
     def _facets_of(self, query: str) -> dict[str, Any]:
         counted = self.__dict__.setdefault("_counted", {})  # once per request, cache or not
@@ -297,7 +298,6 @@ class BookListView(ListView):
         if self.search_query:
             sort_choices = ((BookQuerySet.RELEVANCE, _("Relevance")), *SORT_CHOICES)
         context.update(
-            cache.fragment_context(),
             search_query=self.search_query,
             corrected_query=self.matches[3],
             filters=self.filters,

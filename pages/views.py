@@ -10,7 +10,6 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
-from books import cache
 from books.models import Book
 
 
@@ -22,7 +21,6 @@ class HomePageView(TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["newest_books"] = Book.objects.for_cards()[:8]
-        context.update(cache.fragment_context())
         return context
 
 

@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 
-from books import holes
+from books import cache, holes
 from books.isbn import format_isbn
 
 register = template.Library()
@@ -94,6 +94,21 @@ COVER_TINTS = 12
 def cover_tint(title: object) -> int:
     """One of the designed covers' tints (CSS .cover-tint-0 to -11), the same for a title every time."""
     return zlib.crc32(str(title).casefold().encode()) % COVER_TINTS
+
+
+@register.simple_tag(takes_context=True)
+def book_cards(context: template.Context, books: Any, heading: str = "h2") -> SafeString:
+    """The card of each book (books/_book_card.html), each cached on its own
+    (books.cache.cached_cards): `heading` is the level of their titles, h3 where the page
+    has an h2 above the grid."""
+    assert context.template is not None  # noqa: S101 - a tag runs inside a template's rendering
+    card = context.template.engine.get_template("books/_book_card.html")
+
+    def render(book: Any) -> str:
+        with context.push(book=book, card_heading=heading):
+            return card.render(context)
+
+    return mark_safe("".join(cache.cached_cards(list(books), render, heading)))  # noqa: S308 - rendered templates
 
 
 @register.simple_tag(takes_context=True)

@@ -4,6 +4,7 @@ import os
 import re
 import time
 import uuid
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,14 +15,15 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.exceptions import ImproperlyConfigured
 from django.db import close_old_connections, connection
 from django.http import HttpResponse
+from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
 from psycopg import pq as psycopg_pq
 
 from books import cache as page_cache
-from books.models import Book
+from books.models import Book, Review, rating_step
 from tests import services
-from tests.factories import BookFactory, ReviewFactory
+from tests.factories import BookFactory, ReviewFactory, UserFactory
 from tests.outage import drop_from_the_server
 from tests.servers import Gunicorn, manage, seed_member_with_a_book, sign_in
 
@@ -438,6 +440,7 @@ def test_a_review_retires_its_books_page_and_the_lists_but_not_other_books_pages
     assert on_b.headers.get("X-Page-Cache") != "hit" and "Prescient and hard to put down." in on_b.text
     listed = requests.get(f"{server_b}/books/", timeout=10)
     assert listed.headers.get("X-Page-Cache") != "hit" and "(1 review)" in listed.text
+    assert _rating_counts(listed.text)[4] == 1  # its first rating: the filter counts too
     untouched = requests.get(f"{server_b}{other}", timeout=10)
     assert untouched.headers.get("X-Page-Cache") == "hit", "another book's page was retired by the review"
     assert "No reviews yet" in untouched.text
@@ -511,6 +514,158 @@ def test_a_review_moved_to_another_book_retires_both_books_pages(client, caching
 
     assert "Moved along." not in client.get(first.get_absolute_url()).content.decode()
     assert "Moved along." in client.get(second.get_absolute_url()).content.decode()
+
+
+def _rating_counts(page):
+    """The list's "N stars & up (count)" filter counts, by N."""
+    return {int(n): int(count) for n, count in re.findall(r">(\d) stars &(?:amp;)? up \((\d+)\)<", page)}
+
+
+def _counted(context):
+    return [q["sql"] for q in context.captured_queries if "COUNT(" in q["sql"].upper()]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_review_renders_again_only_its_own_books_card_on_a_list(client, caching, member):
+    books = BookFactory.create_batch(5)
+    client.get(LIST)
+    assert is_hit(client.get(LIST))
+
+    ReviewFactory(book=books[2], author=member, rating=5)
+
+    page = client.get(LIST)
+    assert not is_hit(page), "a review must retire the list that shows its book's rating"
+    assert [t.name for t in page.templates].count("books/_book_card.html") == 1
+    assert page.content.decode().count('class="card h-100') == 5
+    assert "(1 review)" in page.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_review_recounts_the_lists_filters_only_when_an_average_crosses_a_star(
+    client, caching, member, other_member, django_assert_max_num_queries
+):
+    book = BookFactory(title="Lilith's Brood")
+    BookFactory.create_batch(2)
+    ReviewFactory(book=book, author=member, rating=4)
+    assert _rating_counts(client.get(LIST).content.decode())[4] == 1
+
+    ReviewFactory(book=book, author=other_member, rating=5)  # 4.50: still "4 stars & up"
+    with django_assert_max_num_queries(20) as context:
+        page = client.get(LIST).content.decode()
+    assert "4.5" in page and "(2 reviews)" in page
+    assert _counted(context) == [], "a review that moved no average across a star counted the catalogue again"
+    assert _rating_counts(page)[4] == 1
+
+    ReviewFactory(book=book, author=UserFactory(), rating=1)  # 3.33: out of "4 stars & up"
+    with django_assert_max_num_queries(20) as context:
+        page = client.get(LIST).content.decode()
+    assert _counted(context), "the filter counts were not counted again"
+    assert _rating_counts(page) == {4: 0, 3: 1, 2: 1, 1: 1}
+
+
+def _thirty_books():
+    """Page 1 of the list shows the 24 newest, page 2 the 6 oldest."""
+    books = BookFactory.create_batch(30)
+    return sorted(books, key=lambda book: (book.created_at, book.pk))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_review_a_list_page_not_showing_its_book_is_served_without_rendering(
+    client, caching, member, other_member
+):
+    oldest = _thirty_books()[0]
+    ReviewFactory(book=oldest, author=member, rating=4)
+    for number in (1, 2, 1, 2):
+        client.get(LIST, {"page": number})
+
+    ReviewFactory(book=oldest, author=other_member, rating=5)  # 4.50: in the same star
+
+    first = client.get(LIST, {"page": 1})
+    assert is_hit(first) and not first.templates, "a page none of whose books changed was rendered again"
+    second = client.get(LIST, {"page": 2})
+    assert not is_hit(second) and "(2 reviews)" in second.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reused_list_page_then_checks_its_books_versions_alone_and_renders_when_one_changed(
+    client, caching, member, other_member, django_assert_max_num_queries
+):
+    books = _thirty_books()
+    oldest, newest = books[0], books[-1]
+    for book in (oldest, newest):
+        ReviewFactory(book=book, author=member, rating=4)
+    client.get(LIST, {"page": 1})
+    ReviewFactory(book=oldest, author=other_member, rating=5)  # a book of page 2
+    assert is_hit(client.get(LIST, {"page": 1}))  # its cards compared: the same
+
+    ReviewFactory(book=oldest, author=UserFactory(), rating=4)
+    with django_assert_max_num_queries(5) as context:
+        assert is_hit(client.get(LIST, {"page": 1}))
+    assert not [q for q in context.captured_queries if "books_book" in q["sql"]], "read the cards again"
+
+    ReviewFactory(book=newest, author=other_member, rating=5)  # a book of page 1
+    page = client.get(LIST, {"page": 1})
+    assert not is_hit(page) and "(2 reviews)" in page.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_list_page_reused_after_a_review_expires_when_its_first_copy_would_have(
+    client, caching, member, other_member, monkeypatch
+):
+    oldest = _thirty_books()[0]
+    ReviewFactory(book=oldest, author=member, rating=4)
+    rendered_at = time.time()
+    client.get(LIST, {"page": 1})
+    lifetime = page_cache.page_timeout()
+    monkeypatch.setattr(page_cache.time, "time", lambda: rendered_at + lifetime - 5)
+    ReviewFactory(book=oldest, author=other_member, rating=5)
+    assert is_hit(client.get(LIST, {"page": 1}))  # reused, for the 5 seconds its copy had left
+
+    monkeypatch.setattr(page_cache.time, "time", lambda: rendered_at + lifetime + 1)
+    assert not is_hit(client.get(LIST, {"page": 1})), "a reused page outlived its signed cover URLs"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_review_that_moves_a_book_onto_a_page_by_rating_renders_it_again(client, caching, member, other_member):
+    books = _thirty_books()
+    rising, rest = books[0], books[1:]
+    ReviewFactory(book=rising, author=member, rating=3)  # 3.00 from one rating: last by rating
+    Book.objects.filter(pk__in=[book.pk for book in rest]).update(rating_average=Decimal("3.5"), rating_count=1)
+    page_cache.bump_catalogue_version()  # as a bulk write does
+    by_rating = {"sort": "rating", "page": 1}
+    assert rising.title not in client.get(LIST, by_rating).content.decode()
+    client.get(LIST, {"sort": "rating", "page": 2})
+
+    ReviewFactory(book=rising, author=other_member, rating=4)  # 3.50 from two ratings: first, in the same star
+
+    assert rising.title in client.get(LIST, by_rating).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_review_tells_which_books_averages_crossed_a_star(book, member, other_member):
+    def review(author, rating):
+        Review.objects.bulk_create([Review(book=book, author=author, review="-", rating=rating)])
+        return Book.objects.filter(pk=book.pk).lock_and_recompute_review_stats()
+
+    assert review(member, 4) == {book.pk}  # unrated to 4.00
+    assert review(other_member, 5) == set()  # 4.50
+    assert review(UserFactory(), 1) == {book.pk}  # 3.33
+    assert review(UserFactory(), None) == set()  # a review without a rating
+
+
+def test_each_step_of_the_rating_filter_is_a_step_of_an_average():
+    assert [rating_step(average) for average in (None, Decimal("0.99"), 1, Decimal("3.99"), 4, 5)] == [0, 0, 1, 3, 4, 4]
+
+
+@pytest.mark.django_db
+def test_a_card_shows_only_the_fields_its_cache_key_is_made_of(book, member, django_assert_num_queries):
+    """A card is cached under its book's card fields (books.cache.cached_cards): a field read
+    beyond them would be fetched here, and a change to it would not reach the cached card."""
+    ReviewFactory(book=book, author=member, rating=3)
+    card = Book.objects.for_cards().get(pk=book.pk)
+    with django_assert_num_queries(0):
+        rendered = render_to_string("books/_book_card.html", {"book": card})
+    assert book.title in rendered and "(1 review)" in rendered
 
 
 # --- Hits answered near the top of the middleware stack (books.cache.CachedPageMiddleware) ---
