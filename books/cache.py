@@ -80,6 +80,10 @@ _LISTS_ROW = 2
 # retires it only when its book's average crossed a step of the rating filter, so after the
 # other reviews a list page misses but its counts (a read of the whole catalogue) are reused.
 _MATCHES_ROW = 3
+# The books' prices, which order the list by price and decide its price filters: replaced by
+# an edit of a price, so that other edits (a cover, a description) and prices spare every
+# count and list that does not depend on them.
+_PRICES_ROW = 4
 _BOOK_ROWS = 16
 _BOOK_ROW_SPAN = 2_000_000_000
 
@@ -112,11 +116,11 @@ def _select_version_rows(connection: Any, second: int) -> dict[int, str]:
     quote = connection.ops.quote_name
     table, token, pk = quote(CatalogueVersion._meta.db_table), quote("token"), quote("id")
     select = f"SELECT {pk}, {token} FROM {table} WHERE {pk} IN "  # noqa: S608
-    rows = (_VERSION_ROW, second, _MATCHES_ROW)
+    rows = (_VERSION_ROW, second, _MATCHES_ROW, _PRICES_ROW)
     if connection.queries_logged or connection.in_atomic_block:
         cursor = connection.cursor()
     elif hasattr(connection, "fetch_prepared"):  # PostgreSQL: the same statement for every page
-        return {int(pk): token for pk, token in connection.fetch_prepared(f"{select}($1, $2, $3)", rows)}
+        return {int(pk): token for pk, token in connection.fetch_prepared(f"{select}($1, $2, $3, $4)", rows)}
     else:
         connection.ensure_connection()
         cursor = connection.connection.cursor()
@@ -135,7 +139,7 @@ def _read_versions(second: int) -> dict[int, str]:
     memo = _request_state.get()
     if memo is not None:
         memo.setdefault("catalogue", tokens[_VERSION_ROW])
-        memo.setdefault("matches", f"{tokens[_VERSION_ROW]}.m{tokens.get(_MATCHES_ROW, '-')}")
+        memo.setdefault("matches", _matches_tokens(tokens))
     return tokens
 
 
@@ -158,16 +162,23 @@ def catalogue_version() -> str:
     return token
 
 
-def matches_version() -> str:
+def _matches_tokens(tokens: dict[int, str]) -> tuple[str, str]:
+    return f"{tokens[_VERSION_ROW]}.m{tokens.get(_MATCHES_ROW, '-')}", f".p{tokens.get(_PRICES_ROW, '-')}"
+
+
+def matches_version(*, priced: bool = False) -> str:
     """The version of which books each search and filter finds (the list's counts and filter
-    counts): the catalogue's token with the matches row's, read with catalogue_version()."""
+    counts), with the prices' when `priced` (a price filter, or the order by price): the
+    catalogue's token with the matches row's (and the prices row's), read with
+    catalogue_version()."""
     memo = _request_state.get()
     if memo is None:
-        tokens = _read_versions(_LISTS_ROW)
-        return f"{tokens[_VERSION_ROW]}.m{tokens.get(_MATCHES_ROW, '-')}"
-    if "matches" not in memo:
-        catalogue_version()  # reads it, in the same statement
-    return memo["matches"]
+        matches, prices = _matches_tokens(_read_versions(_LISTS_ROW))
+    else:
+        if "matches" not in memo:
+            catalogue_version()  # reads it, in the same statement
+        matches, prices = memo["matches"]
+    return matches + prices if priced else matches
 
 
 def _catalogue_token() -> str:
@@ -211,14 +222,16 @@ def bump_catalogue_version() -> None:
     _retire([_VERSION_ROW], "a write")
 
 
-def bump_books_version(book_ids: Any, what: str = "a write", *, matches: bool = True) -> None:
+def bump_books_version(book_ids: Any, what: str = "a write", *, matches: bool = True, prices: bool = True) -> None:
     """Retire what these books' data shows on: the lists, home and member pages (the lists
-    row), these books' own pages and cards, and unless `matches` is false (a review that moved
-    no average across a step of the rating filter) the list's counts of books found; for a
-    book added, edited or deleted or a review written. Every other book's page stays cached,
-    as it shows only its own book."""
+    row), these books' own pages and cards; unless `matches` is false (an edit of nothing a
+    search or filter reads, a review that moved no average across a star) the list's counts
+    of books found; unless `prices` is false, what prices order and filter. For a book added,
+    edited or deleted or a review written. Every other book's page stays cached, as it shows
+    only its own book."""
     rows = sorted({_book_row(book_id) for book_id in book_ids if book_id is not None})
-    _retire([_LISTS_ROW, *([_MATCHES_ROW] if matches else []), *rows], what)
+    scopes = [_MATCHES_ROW] * matches + [_PRICES_ROW] * prices
+    _retire([_LISTS_ROW, *scopes, *rows], what)
 
 
 def _may_store_anything() -> bool:
@@ -471,9 +484,12 @@ def _shape_key(request: HttpRequest, url_name: str, digest: str) -> str | None:
     """Where a list page records which books it shows, when nothing but those books' cards can
     change it without a new matches_version(): a list in an order reviews cannot change (not
     by rating: a review moves books between those pages without crossing a star)."""
-    if url_name != "book_list" or _list_query(request)[1] in BookQuerySet.REVIEWED_SORTS:
+    from .views import BookListView  # the view's own reading of the sort and filters
+
+    view = BookListView(request=request)
+    if url_name != "book_list" or view.sort in BookQuerySet.REVIEWED_SORTS:
         return None
-    return f"shape:{matches_version()}:{digest}"
+    return f"shape:{matches_version(priced=view.sort == 'price' or view.filters.priced)}:{digest}"
 
 
 def _unchanged_list_page(shape_key: str, key: str) -> HttpResponseBase | None:

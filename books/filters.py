@@ -4,6 +4,7 @@ cache key all use; junk values fall away. And the counts per offered value (face
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -83,6 +84,11 @@ class BookFilters:
     def __bool__(self) -> bool:
         return bool(self.params())
 
+    @property
+    def priced(self) -> bool:
+        """Whether the books found depend on their prices (cache.matches_version)."""
+        return self.price_min is not None or self.price_max is not None
+
     def apply(self, books: BookQuerySet, *, without: str = "") -> BookQuerySet:
         """These filters on `books` (all but `without`, for that filter's own counts)."""
         condition = Q()
@@ -108,7 +114,8 @@ class BookFilters:
         number of books these filters leave ("total") and the first page by relevance
         ("first_page"), read in the same statement."""
         count = self._count_facets_in_one_pass if connection.vendor == "postgresql" else self._count_facets
-        return cache.cached_value(f"facets:{label}", lambda: count(books), cache.matches_version)
+        version = functools.partial(cache.matches_version, priced=self.priced)
+        return cache.cached_value(f"facets:{label}", lambda: count(books), version)
 
     def _count_facets(self, books: BookQuerySet) -> dict[str, Any]:
         by_subject = (

@@ -317,6 +317,13 @@ class Book(models.Model):
         return self.title
 
     SEARCHED_FIELDS = frozenset({"title", "author", "isbn", "publisher"})
+    # What decides which books a search, a filter or a book group finds and in which order
+    # (but the prices and the ratings): an edit of anything else (a cover, a description)
+    # leaves the list's counts and the order of its pages (books.cache.matches_version).
+    MATCHED_FIELDS = (
+        *sorted(SEARCHED_FIELDS),
+        *("author_slug", "search_text", "subject_ids", "language", "publication_year", "creator_id"),
+    )
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.author_slug = slug_of_author(self.author)

@@ -32,17 +32,37 @@ def bulk_writes() -> Iterator[None]:
         _bulk.reset(token)
 
 
+@receiver(pre_save, sender=Book)
+def remember_what_an_edit_may_change(sender: type[Book], instance: Book, **kwargs: Any) -> None:
+    """The edited book's fields that searches, filters and orders read, as they were."""
+    if _bulk.get() or instance._state.adding or instance.pk is None:
+        return
+    using = kwargs.get("using") or "default"
+    before = Book.objects.using(using).filter(pk=instance.pk).values(*Book.MATCHED_FIELDS, "price").first()
+    instance._matched_before = before  # type: ignore[attr-defined]  # read by retire_the_books_pages
+
+
 @receiver(post_save, sender=Book)
 @receiver(post_delete, sender=Book)
-def retire_the_books_pages(sender: type[Book], instance: Book, **kwargs: Any) -> None:
+def retire_the_books_pages(sender: type[Book], instance: Book, created: bool = True, **kwargs: Any) -> None:
     """A book added, edited or deleted makes every server render its own page and the lists
-    afresh, once the write is visible; every other book's page stays cached.
+    afresh, once the write is visible; every other book's page stays cached. The list's counts
+    and the order of its pages only when the edit changed what searches and filters read, or
+    the price (books.cache.matches_version): a new cover or description leaves them.
 
     On commit, not now: a version bumped before the commit would let another server cache
     the old rows again under the new version.
     """
-    if not _bulk.get():
-        transaction.on_commit(functools.partial(cache.bump_books_version, [instance.pk], "a book's write"))
+    if _bulk.get():
+        return
+    before = None if created else instance.__dict__.pop("_matched_before", None)
+    if before is None:  # added or deleted
+        matches = prices = True
+    else:
+        changed = {name for name, value in before.items() if getattr(instance, name) != value}
+        matches, prices = bool(changed - {"price"}), "price" in changed
+    bump = functools.partial(cache.bump_books_version, [instance.pk], "a book's write", matches=matches, prices=prices)
+    transaction.on_commit(bump)
 
 
 @receiver(post_delete, sender=settings.AUTH_USER_MODEL)

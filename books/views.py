@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
@@ -141,17 +142,20 @@ class CataloguePaginator(_BookPaginator):
         *args: Any,
         count_label: str,
         first_page: tuple[list[str], BookQuerySet] | None = None,
+        priced: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(object_list, *args, **kwargs)
         self.queryset = object_list
         self.count_label = count_label
+        self.priced = priced  # counted under a price filter: its count depends on prices
         # The first page's ids, when already known, and the books to fetch them from.
         self.first_page = first_page
 
     @cached_property
     def count(self) -> int:
-        return cache.cached_count(self.queryset, self.count_label, cache.matches_version)
+        version = functools.partial(cache.matches_version, priced=self.priced)
+        return cache.cached_count(self.queryset, self.count_label, version)
 
     def page(self, number: Any) -> Page[Book]:
         number = self.validate_number(number)
@@ -248,7 +252,9 @@ class BookListView(ListView):
     def _count(self, found: BookQuerySet, label: str, query: str) -> int:
         # On PostgreSQL the count comes with the filter counts, from one reading of the matches.
         total = self._facets_of(query).get("total")
-        return cache.cached_count(found, label, cache.matches_version) if total is None else total
+        if total is not None:
+            return total
+        return cache.cached_count(found, label, functools.partial(cache.matches_version, priced=self.filters.priced))
 
     def _facets_of(self, query: str) -> dict[str, Any]:
         counted = self.__dict__.setdefault("_counted", {})  # once per request, cache or not
@@ -281,7 +287,9 @@ class BookListView(ListView):
                 # the statement, the planner (which cannot estimate it) read every match of a
                 # common word again to pick 24 out: 10 ms of "harbor" at 100,000 books.
                 first_page = (ids, Book.objects.for_cards().ranked(searched).sorted_by(BookQuerySet.RELEVANCE))
-        paginator = CataloguePaginator(queryset, per_page, count_label=label, first_page=first_page, **kwargs)
+        paginator = CataloguePaginator(
+            queryset, per_page, count_label=label, first_page=first_page, priced=self.filters.priced, **kwargs
+        )
         paginator.__dict__["count"] = count  # counted already, to choose between exact and similar
         return paginator
 

@@ -22,6 +22,7 @@ from psycopg import pq as psycopg_pq
 
 from books import cache as page_cache
 from books.models import Book, Review, rating_step
+from books.services import book_save
 from tests import services
 from tests.factories import BookFactory, ReviewFactory, UserFactory
 from tests.outage import drop_from_the_server
@@ -639,6 +640,43 @@ def test_a_review_that_moves_a_book_onto_a_page_by_rating_renders_it_again(clien
     ReviewFactory(book=rising, author=other_member, rating=4)  # 3.50 from two ratings: first, in the same star
 
     assert rising.title in client.get(LIST, by_rating).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_price_edit_retires_what_prices_order_and_filter_and_spares_the_rest(
+    client, caching, django_assert_max_num_queries
+):
+    edited = _thirty_books()[0]  # on page 2 of the newest
+    edited.title, edited.price = "The Dearest Book", Decimal("99.00")
+    book_save(book=edited)  # last by price
+    by_price, cheap = {"sort": "price"}, {"price_max": "5"}
+    for _ in range(2):
+        for query in ({"page": 1}, by_price, cheap):
+            client.get(LIST, query)
+    assert "The Dearest Book" not in client.get(LIST, by_price).content.decode()
+    assert "No books match these filters." in client.get(LIST, cheap).content.decode()
+
+    edited.price = Decimal("0.50")
+    book_save(book=edited)
+
+    with django_assert_max_num_queries(10) as context:
+        first = client.get(LIST, {"page": 1})
+    assert is_hit(first) and not first.templates, "a price edit rendered a page that does not show the book"
+    assert _counted(context) == [], "a price edit counted the catalogue's filters again"
+    assert "The Dearest Book" in client.get(LIST, by_price).content.decode()
+    assert "The Dearest Book" in client.get(LIST, cheap).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_title_edit_is_found_by_a_search_cached_before_it(client, caching):
+    book = BookFactory(title="Clay's Ark")
+    client.get(LIST, {"q": "Mind of my Mind"})
+    assert "No books match" in client.get(LIST, {"q": "Mind of my Mind"}).content.decode()
+
+    book.title = "Mind of my Mind"
+    book_save(book=book)
+
+    assert "No books match" not in client.get(LIST, {"q": "Mind of my Mind"}).content.decode()
 
 
 @pytest.mark.django_db
