@@ -21,7 +21,7 @@ from .languages import language_name, validate_language
 from .models import EARLIEST_YEAR, RATING_STEPS, Book, BookQuerySet, Subject
 
 MAX_PRICE = Decimal("999999.99")
-RATINGS = RATING_STEPS
+RATINGS = RATING_STEPS  # "4 stars & up" … (the words are the template's)
 OFFERED_SUBJECTS = 12
 FIRST_PAGE = 24  # the list's page size: the first page's ids come with the counts
 

@@ -451,9 +451,6 @@ class Review(models.Model):
         "lowest": (F("rating").asc(nulls_last=True), "id"),
     }
     DEFAULT_SORT = "newest"
-    # The orders a review can change without moving an average across a star (which changes
-    # what filters find): a list page in them is rendered again after any review.
-    REVIEWED_SORTS = frozenset({"rating"})
 
     class Meta:
         ordering = ["id"]  # oldest first, so Review.objects.last() is the newest
