@@ -94,8 +94,8 @@ def _book_row(book_id: Any) -> int:
 
 
 def _read_version_rows(second: int) -> dict[int, str]:
-    """The tokens of the catalogue row, `second` and the matches row, in one statement (one
-    snapshot). Plain SQL: this runs on every cached page, and building it through the ORM
+    """The tokens of the catalogue row, `second` and the matches and prices rows, in one
+    statement (one snapshot). Plain SQL: this runs on every cached page, and building it through the ORM
     cost as much as running it.
 
     It is the first statement of an anonymous page's request, and it doubles as the
@@ -113,9 +113,7 @@ def _select_version_rows(connection: Any, second: int) -> dict[int, str]:
     integers, never a reader's text). Where Django records queries (DEBUG, a test counting
     them) or inside a transaction (whose broken state Django's cursor checks), the same
     statement goes through Django's cursor."""
-    quote = connection.ops.quote_name
-    table, token, pk = quote(CatalogueVersion._meta.db_table), quote("token"), quote("id")
-    select = f"SELECT {pk}, {token} FROM {table} WHERE {pk} IN "  # noqa: S608
+    select = _select_tokens(connection)
     rows = (_VERSION_ROW, second, _MATCHES_ROW, _PRICES_ROW)
     if connection.queries_logged or connection.in_atomic_block:
         cursor = connection.cursor()
@@ -130,16 +128,15 @@ def _select_version_rows(connection: Any, second: int) -> dict[int, str]:
 
 
 def _read_versions(second: int) -> dict[int, str]:
-    """The tokens _read_version_rows() reads, the catalogue row made if missing; the
-    catalogue's and the matches' versions kept for the rest of the request."""
+    """The tokens _read_version_rows() reads, the catalogue row made if missing; kept for the
+    rest of the request (matches_version, the cards' catalogue token)."""
     tokens = _read_version_rows(second)
     if _VERSION_ROW not in tokens:
         row = CatalogueVersion.objects.get_or_create(pk=_VERSION_ROW, defaults={"token": uuid.uuid4().hex})[0]
         tokens[_VERSION_ROW] = row.token
     memo = _request_state.get()
     if memo is not None:
-        memo.setdefault("catalogue", tokens[_VERSION_ROW])
-        memo.setdefault("matches", _matches_tokens(tokens))
+        memo.setdefault("tokens", tokens)
     return tokens
 
 
@@ -162,33 +159,24 @@ def catalogue_version() -> str:
     return token
 
 
-def _matches_tokens(tokens: dict[int, str]) -> tuple[str, str]:
-    return f"{tokens[_VERSION_ROW]}.m{tokens.get(_MATCHES_ROW, '-')}", f".p{tokens.get(_PRICES_ROW, '-')}"
-
-
 def matches_version(*, priced: bool = False) -> str:
     """The version of which books each search and filter finds (the list's counts and filter
     counts), with the prices' when `priced` (a price filter, or the order by price): the
     catalogue's token with the matches row's (and the prices row's), read with
     catalogue_version()."""
-    memo = _request_state.get()
-    if memo is None:
-        matches, prices = _matches_tokens(_read_versions(_LISTS_ROW))
-    else:
-        if "matches" not in memo:
-            catalogue_version()  # reads it, in the same statement
-        matches, prices = memo["matches"]
-    return matches + prices if priced else matches
+    tokens = _request_tokens()
+    matches = f"{tokens[_VERSION_ROW]}.m{tokens.get(_MATCHES_ROW, '-')}"
+    return f"{matches}.p{tokens.get(_PRICES_ROW, '-')}" if priced else matches
 
 
-def _catalogue_token() -> str:
-    """The catalogue row's token alone, as this request read it with catalogue_version()."""
+def _request_tokens() -> dict[int, str]:
+    """The tokens this request read with catalogue_version() (read now outside a request)."""
     memo = _request_state.get()
     if memo is None:
-        return _read_versions(_LISTS_ROW)[_VERSION_ROW]
-    if "catalogue" not in memo:
-        catalogue_version()
-    return memo["catalogue"]
+        return _read_versions(_LISTS_ROW)
+    if "tokens" not in memo:
+        catalogue_version()  # reads them, in the same statement
+    return memo["tokens"]
 
 
 def _replace_tokens(rows: list[int]) -> None:
@@ -212,7 +200,7 @@ def _retire(rows: list[int], what: str) -> None:
         return
     memo = _request_state.get()
     if memo is not None:  # the rest of this request sees its own write
-        for read in ("version", "matches", "catalogue"):
+        for read in ("version", "tokens"):
             memo.pop(read, None)
 
 
@@ -318,7 +306,7 @@ def cached_cards(books: Sequence[Book], render: Callable[[Book], str], variant: 
     timeout = page_timeout() if enabled() else 0
     if not timeout:
         return [render(book) for book in books]
-    prefix = f"card:{_catalogue_token()}:{translation.get_language()}:{variant}"
+    prefix = f"card:{_request_tokens()[_VERSION_ROW]}:{translation.get_language()}:{variant}"
     digests = [_card_digest(book) for book in books]
     memo = _request_state.get()
     if memo is not None:  # what a list page showed, for _unchanged_list_page
@@ -537,11 +525,16 @@ def _book_tokens(book_ids: Iterable[Any]) -> dict[int, str]:
     if not rows:
         return {}
     connection = connections[router.db_for_read(CatalogueVersion)]
+    with connection.cursor() as cursor:  # our integers, written in
+        cursor.execute(f"{_select_tokens(connection)}({', '.join(map(str, rows))})")
+        return dict(cursor.fetchall())
+
+
+def _select_tokens(connection: Any) -> str:
+    """`SELECT id, token FROM <CatalogueVersion> WHERE id IN `, for the rows to follow."""
     quote = connection.ops.quote_name
     table, token, pk = quote(CatalogueVersion._meta.db_table), quote("token"), quote("id")
-    with connection.cursor() as cursor:  # our integers, written in
-        cursor.execute(f"SELECT {pk}, {token} FROM {table} WHERE {pk} IN ({', '.join(map(str, rows))})")  # noqa: S608
-        return dict(cursor.fetchall())
+    return f"SELECT {pk}, {token} FROM {table} WHERE {pk} IN "  # noqa: S608
 
 
 def admit_search(version: str) -> bool:
