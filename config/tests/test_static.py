@@ -40,3 +40,19 @@ def test_development_storage_needs_no_manifest(settings, tmp_path):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     require_static_manifest()
+
+
+def test_source_maps_are_collected_and_served_but_not_compressed(production_static):
+    """Compressing the API docs' and Bootstrap's source maps was most of collectstatic's time,
+    for files only a browser's developer tools fetch."""
+    js = production_static.parent / "static-src" / "js"
+    js.mkdir()
+    (js / "app.js").write_text("console.log('app');\n" * 50 + "//# sourceMappingURL=app.js.map\n")
+    (js / "app.js.map").write_text('{"version": 3, "sources": ["app.ts"], "mappings": "AAAA"}' + " " * 2000)
+    call_command("collectstatic", "--noinput", verbosity=0)
+    names = {path.name for path in (production_static / "js").iterdir()}
+    script = next(name for name in names if name.startswith("app.") and name.endswith(".js") and name != "app.js")
+    source_map = next(name for name in names if name.endswith(".map") and name != "app.js.map")
+    assert f"{script}.gz" in names  # the script a page loads is still compressed
+    assert source_map in (production_static / "js" / script).read_text()  # and points at the hashed map
+    assert not any(name.startswith(source_map + ".") for name in names)  # which is kept as it is
