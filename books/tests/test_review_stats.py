@@ -25,6 +25,22 @@ def test_an_average_of_3_125_shows_as_3_13_whichever_way_it_is_computed(book):
     assert per_review == book.rating_average == Decimal("3.13")
 
 
+@pytest.mark.django_db
+def test_the_statistics_update_compiled_once_recomputes_each_book_it_is_run_for():
+    first, second, third = BookFactory.create_batch(3)
+    ReviewFactory(book=first, rating=5)  # the UPDATE for one book, compiled (or reused)
+    ReviewFactory(book=second, rating=1)  # run again for another book
+    moved = ReviewFactory(book=third, rating=4)
+    moved.book = first
+    moved.save()  # a review moved: both books' statistics in one UPDATE
+    stats = {book.pk: (book.review_count, book.rating_count, book.rating_average) for book in Book.objects.all()}
+    assert stats == {
+        first.pk: (2, 2, Decimal("4.50")),
+        second.pk: (1, 1, Decimal("1.00")),
+        third.pk: (0, 0, None),
+    }
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL's row locks")
 @pytest.mark.django_db(transaction=True)
 def test_reviews_posted_at_once_from_many_connections_are_all_counted():
