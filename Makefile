@@ -150,8 +150,8 @@ bench-profile: $(VENV)/.installed-dev
 	$(BIN)/python bench/profile_served.py
 
 .PHONY: bench-mixed
-# Readers on two gunicorn servers while members post 0, 1 and 10 reviews a second and edit a book a second: read
-# throughput and page-cache hit ratio against read-only (bench/mixed.py, about 3 minutes).
+# Readers on two gunicorn servers while members post 1 and 10 reviews a second and edit a book a second: read
+# throughput and page-cache hit ratio, each against a read-only row run just before it (bench/mixed.py, about 5 minutes).
 bench-mixed: $(VENV)/.installed-dev
 	$(BIN)/python bench/mixed.py
 
