@@ -161,12 +161,13 @@ def _recompute_review_stats_of(using: str, pks: list[Any]) -> int:
     key = (using, type(connection), len(ids))
     compiled = _stats_updates.get(key)
     if compiled is None:
-        query = cast(UpdateQuery, Book.objects.using(using).filter(pk__in=pks).query.chain(UpdateQuery))
+        books = Book.objects.using(using).filter(pk__in=pks)
+        query = cast(UpdateQuery, books.query.chain(UpdateQuery))
         query.add_update_values(review_stats_expressions(connection.vendor))
         sql, params = query.get_compiler(using).as_sql()
         head, tail = tuple(params[: -len(ids)]), tuple(params[-len(ids) :])
         if tail != ids:  # not the shape this relies on: compile every time, as update() does
-            return Book.objects.using(using).filter(pk__in=pks).recompute_review_stats()
+            return books.recompute_review_stats()
         compiled = _stats_updates[key] = (sql, head)
     sql, head = compiled
     with connection.cursor() as cursor:
