@@ -619,13 +619,18 @@ class _LocalPages:
         if entry is None:
             return None
         status, headers, content = entry
-        return HttpResponse(content, status=status, headers=dict(headers))
+        response = HttpResponse(content, status=status)
+        # The headers as Django stored them when the page was rendered, copied in whole:
+        # setting them one by one checks and encodes each again (12 headers, about 12 µs of
+        # a hit). test_cache compares a hit's headers with the rendered page's.
+        response.headers._store = dict(headers)
+        return response
 
     def put(self, key: str, response: HttpResponseBase) -> None:
         expires = getattr(response, "page_cache_expires", None)
         if expires is None or not isinstance(response, HttpResponse) or response.cookies:
             return
-        self.put_value(key, (response.status_code, tuple(response.items()), response.content), expires)
+        self.put_value(key, (response.status_code, tuple(response.headers._store.items()), response.content), expires)
 
     def get_value(self, key: str) -> Any:
         """What put_value() kept under `key` (a page's parts, a members' copy), if not expired."""
