@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.middleware.http import ConditionalGetMiddleware as DjangoConditionalGetMiddleware
 
-from config.logging import request_id_var
+from config.logging import REQUEST_LINE, request_id_var
 
 logger = logging.getLogger("bookstore.request")
 
@@ -21,6 +21,8 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # Polled every few seconds by load balancers; logged only when they fail.
 QUIET_PATHS = frozenset({"/healthz", "/readyz"})
+# The request line's fields, in the order of its `extra` below.
+_LINE_FIELDS = ("method", "path", "status", "duration_ms", "user_id")
 
 
 class RequestLogMiddleware:
@@ -73,6 +75,7 @@ class RequestLogMiddleware:
                 "status": status,
                 "duration_ms": round(duration_ms, 1),
                 "user_id": _user_id(request),
+                REQUEST_LINE: _LINE_FIELDS,  # written by config.logging.JsonFormatter's short way
             },
         )
 
@@ -86,16 +89,30 @@ def _user_id(request: HttpRequest) -> str | None:
         return None
 
 
-class ConditionalGetMiddleware(DjangoConditionalGetMiddleware):
-    """Django's, except that it does not hash a page that holds a CSRF token.
+# What makes a request conditional (RFC 9110, section 13.1), as WSGI names the headers.
+_CONDITIONAL_HEADERS = ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE")
 
-    Such a page (every signed-in page: the log-out form) is new at every response, because
-    get_token() masks the token afresh each time (Django's defence against BREACH), so its
-    ETag could never match a browser's If-None-Match: the MD5 of the whole page was 5% of a
-    member's list page under py-spy, for no 304 ever. CsrfViewMiddleware sets the CSRF cookie
-    on exactly the responses that used the token, which is what tells them apart here.
+
+class ConditionalGetMiddleware(DjangoConditionalGetMiddleware):
+    """Django's, except that it does not hash a page that holds a CSRF token, and passes a
+    page that has its ETag straight through to a request with no condition.
+
+    A page that holds a CSRF token (every signed-in page: the log-out form) is new at every
+    response, because get_token() masks the token afresh each time (Django's defence against
+    BREACH), so its ETag could never match a browser's If-None-Match: the MD5 of the whole
+    page was 5% of a member's list page under py-spy, for no 304 ever. CsrfViewMiddleware
+    sets the CSRF cookie on exactly the responses that used the token, which is what tells
+    them apart here.
     Anonymous pages (no token) keep their ETag and their 304s.
     """
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        # A page that has its ETag (every cached one), asked for without a condition (most
+        # requests): Django's would work out whether it needs an ETag and parse four absent
+        # headers to return it unchanged, about 8 µs of a cached page's 350.
+        if response.has_header("ETag") and not any(name in request.META for name in _CONDITIONAL_HEADERS):
+            return response
+        return super().process_response(request, response)
 
     def needs_etag(self, response: HttpResponseBase) -> bool:
         return super().needs_etag(response) and settings.CSRF_COOKIE_NAME not in response.cookies

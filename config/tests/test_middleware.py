@@ -1,6 +1,10 @@
+import json
 import logging
 
 import pytest
+from pythonjsonlogger.json import JsonFormatter as LibraryJsonFormatter
+
+from config.logging import JSON_FORMAT, JsonFormatter, RequestIdFilter
 
 pytestmark = pytest.mark.django_db
 
@@ -58,3 +62,36 @@ def test_health_probes_are_not_logged_while_they_succeed(client, request_log):
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 200
     assert request_log() == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/books/", "/accounts/password/reset/key/4-cb3dh1-9a8b7c/"],
+    ids=["plain", "a one-time key in the path"],
+)
+def test_the_request_line_is_written_as_the_json_library_writes_it(client, member, request_log, path):
+    client.get(path)
+    client.force_login(member)
+    client.get(path)
+    formatter = JsonFormatter(fmt=JSON_FORMAT)
+    for record in request_log():
+        RequestIdFilter().filter(record)
+        line = formatter.format(record)
+        # The library's own way for the same record, with the same redaction.
+        assert line == LibraryJsonFormatter.format(formatter, record)
+        assert "cb3dh1" not in line
+    assert [json.loads(formatter.format(record))["user_id"] for record in request_log()] == [None, str(member.pk)]
+
+
+def test_the_request_line_takes_the_short_way_and_other_lines_the_librarys(client, request_log, monkeypatch):
+    passes = []
+    monkeypatch.setattr(LibraryJsonFormatter, "add_fields", lambda *args: passes.append(args))
+    client.get("/books/")
+    [record] = request_log()
+    formatter = JsonFormatter(fmt=JSON_FORMAT)
+    assert json.loads(formatter.format(record))["path"] == "/books/"
+    assert passes == []
+    # A line of the same logger with a traceback (a middleware failed) keeps the library's way.
+    record.exc_info = (ValueError, ValueError("boom"), None)
+    formatter.format(record)
+    assert len(passes) == 1
