@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Callable
 
 from django.conf import settings
@@ -41,7 +41,9 @@ class RequestLogMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         # From META: request.headers would build a mapping of every header for this one.
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
-        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        # 32 random hex digits, as uuid4().hex wrote them less its fixed bits: building the UUID
+        # object was 2% of a cached page's samples under py-spy.
+        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else secrets.token_hex(16)
         request.request_id = request_id  # type: ignore[attr-defined]  # for views and error pages
         token = request_id_var.set(request_id)
         started = time.perf_counter()

@@ -19,6 +19,7 @@ def test_each_request_gets_an_id_echoed_in_the_response(client):
     first = client.get("/books/")
     second = client.get("/books/")
     assert len(first["X-Request-ID"]) == 32
+    assert set(first["X-Request-ID"]) <= set("0123456789abcdef")
     assert first["X-Request-ID"] != second["X-Request-ID"]
 
 
