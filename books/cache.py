@@ -836,8 +836,10 @@ class AnonymousPageCacheMiddleware:
             if stored is None:
                 state["member_key"] = key  # stored by _finish_member_copy if admitted
                 return None
-            # Kept here no longer than in the shared cache, as local_pages promises.
-            expires, page = stored
+            # Kept here no longer than in the shared cache, as local_pages promises; cut at its
+            # holes once, for every member this process fills it for.
+            expires, text = stored
+            page = holes.split(text)
             local_pages.put_value(key, page, expires)
         response = HttpResponse(holes.fill(request, page))
         response["X-Page-Cache"] = "hit"
@@ -854,11 +856,12 @@ class AnonymousPageCacheMiddleware:
         ):
             return
         assert isinstance(response, HttpResponse)  # not streaming  # noqa: S101
-        page = response.content.decode(response.charset)
+        text = response.content.decode(response.charset)
+        page = holes.split(text)
         key = state.get("member_key")
         if key is not None and response.status_code == 200 and _admitted(request, response, state):
             timeout = page_timeout()
             expires = time.time() + timeout
-            page_cache().set(key, (expires, page), timeout=timeout)
+            page_cache().set(key, (expires, text), timeout=timeout)
             local_pages.put_value(key, page, expires)
         response.content = holes.fill(request, page)
