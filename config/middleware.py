@@ -77,6 +77,8 @@ class RequestLogMiddleware:
                 "status": status,
                 "duration_ms": round(duration_ms, 1),
                 "user_id": _user_id(request),
+                # Here rather than looked up by RequestIdFilter, as every other record's is.
+                "request_id": request.request_id,  # type: ignore[attr-defined]
                 REQUEST_LINE: _LINE_FIELDS,  # written by config.logging.JsonFormatter's short way
             },
         )
