@@ -130,10 +130,9 @@ def split(page: str) -> tuple[str, ...]:
     return tuple(_pattern().split(page))
 
 
-def fill(request: HttpRequest, page: str | tuple[str, ...]) -> str:
-    """The members' copy (as text, or as split() cut it) with every marker replaced by this
-    member's part."""
-    parts = list(split(page) if isinstance(page, str) else page)
+def fill(request: HttpRequest, page: tuple[str, ...]) -> str:
+    """The members' copy, as split() cut it, with every marker replaced by this member's part."""
+    parts = list(page)
     for at in range(1, len(parts), 3):
         name, args = parts[at], parts[at + 1].split(":")[1:]
         parts[at], parts[at + 1] = _renderers[name](request, *args), ""
