@@ -21,8 +21,6 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # Polled every few seconds by load balancers; logged only when they fail.
 QUIET_PATHS = frozenset({"/healthz", "/readyz"})
-# The request line's fields, in the order of its `extra` below.
-_LINE_FIELDS = ("method", "path", "status", "duration_ms", "user_id")
 
 
 class RequestLogMiddleware:
@@ -64,6 +62,14 @@ class RequestLogMiddleware:
         status = response.status_code
         if request.path in QUIET_PATHS and status < 400:
             return
+        fields = {
+            "method": request.method,
+            # The path only: query strings can carry search terms and signatures.
+            "path": request.path,
+            "status": status,
+            "duration_ms": round(duration_ms, 1),
+            "user_id": _user_id(request),
+        }
         logger.log(
             logging.ERROR if status >= 500 else logging.INFO,
             "%s %s %s",
@@ -71,15 +77,10 @@ class RequestLogMiddleware:
             request.path,
             status,
             extra={
-                "method": request.method,
-                # The path only: query strings can carry search terms and signatures.
-                "path": request.path,
-                "status": status,
-                "duration_ms": round(duration_ms, 1),
-                "user_id": _user_id(request),
+                **fields,
                 # Here rather than looked up by RequestIdFilter, as every other record's is.
                 "request_id": request.request_id,  # type: ignore[attr-defined]
-                REQUEST_LINE: _LINE_FIELDS,  # written by config.logging.JsonFormatter's short way
+                REQUEST_LINE: tuple(fields),  # written by config.logging.JsonFormatter's short way
             },
         )
 
